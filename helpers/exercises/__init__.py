@@ -1,0 +1,233 @@
+"""Exercises at the end of each notebook: ``check(exercise_id, answer)`` and ``solution(exercise_id)``.
+
+A check never crashes the notebook. It runs the learner's function (or looks at their value) on a
+few seeded random inputs, compares with a reference and prints one line: a success, or what was
+expected, what came back, with shapes and dtypes. It returns True or False.
+
+Exercises are registered per notebook, in ``helpers/exercises/nbNN_*.py``, with ``register``.
+See CONTRIBUTING.md, "Register an exercise". Built in notebook 00_welcome (how to use them).
+"""
+import html
+import importlib
+import pkgutil
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+__all__ = ["check", "solution", "register", "Exercise", "available", "compare_values"]
+
+
+@dataclass
+class Exercise:
+    """One exercise.
+
+    id: short and stable, "NN.name" (NN is the notebook number).
+    task: one sentence the learner sees in messages.
+    reference: the right function (when `make_inputs` is given) or the right value.
+    make_inputs: rng -> tuple of arguments; when given, the answer must be a function.
+    solution: source code a learner can reveal.
+    compare: (expected, got) -> None if they agree, else a message. Default: `compare_values`.
+    trials: how many seeded random inputs a function is tried on.
+    """
+    id: str
+    task: str
+    reference: Any
+    solution: str
+    make_inputs: Optional[Callable] = None
+    compare: Optional[Callable] = None
+    trials: int = 5
+    extra: dict = field(default_factory=dict)
+
+
+_REGISTRY = {}
+_LOADED = False
+
+
+def register(exercise):
+    """Add an exercise to the registry (called at import time by the nbNN_*.py modules)."""
+    if exercise.id in _REGISTRY and _REGISTRY[exercise.id] is not exercise:
+        raise ValueError(f"exercise id {exercise.id!r} is registered twice")
+    _REGISTRY[exercise.id] = exercise
+    return exercise
+
+
+def _load_all():
+    global _LOADED
+    if not _LOADED:
+        for module in pkgutil.iter_modules(__path__):
+            if module.name.startswith("nb"):
+                importlib.import_module(f"{__name__}.{module.name}")
+        _LOADED = True
+
+
+def available():
+    """Sorted ids of every registered exercise."""
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def _get(exercise_id):
+    _load_all()
+    if exercise_id not in _REGISTRY:
+        near = [i for i in _REGISTRY if i.split(".")[0] == str(exercise_id).split(".")[0]]
+        hint = f" Exercises of this notebook: {', '.join(sorted(near))}." if near else ""
+        raise KeyError(f"There is no exercise {exercise_id!r}.{hint}")
+    return _REGISTRY[exercise_id]
+
+
+# ---------------------------------------------------------------- describing and comparing values
+
+def describe(value):
+    """A short description of a value for messages: type, shape and dtype where it has them."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        kind = "torch tensor" if type(value).__module__.startswith("torch") else "NumPy array"
+        return f"{kind} of shape {tuple(value.shape)}, dtype {value.dtype}"
+    if isinstance(value, (list, tuple)):
+        return f"{type(value).__name__} of length {len(value)}"
+    if value is None:
+        return "None (did the function forget to `return`?)"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) < 60 else text[:57] + '...'}"
+
+
+def _as_numpy(value):
+    if type(value).__module__.startswith("torch"):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _is_array(value):
+    return hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def compare_values(expected, got, rtol=1e-4, atol=1e-5):
+    """None if `got` matches `expected`, else a message saying how it differs.
+
+    Arrays and tensors: same kind (NumPy vs torch), same shape, close values. Sequences: item by
+    item. Anything else: equality (floats within tolerance).
+    """
+    if _is_array(expected):
+        if not _is_array(got):
+            return f"expected {describe(expected)}, got {describe(got)}"
+        if type(expected).__module__.split(".")[0] != type(got).__module__.split(".")[0]:
+            return f"expected a {describe(expected)}, got a {describe(got)}"
+        if tuple(expected.shape) != tuple(got.shape):
+            return f"expected shape {tuple(expected.shape)}, got shape {tuple(got.shape)}"
+        want, have = _as_numpy(expected), _as_numpy(got)
+        if want.dtype == bool or have.dtype == bool:
+            wrong = want != have
+        else:
+            wrong = ~np.isclose(have.astype(float), want.astype(float), rtol=rtol, atol=atol, equal_nan=True)
+        if wrong.any():
+            where = tuple(int(i) for i in np.argwhere(wrong)[0])
+            return (f"the values differ in {int(wrong.sum())} of {wrong.size} places; first at index {where}: "
+                    f"expected {want[where]!r}, got {have[where]!r}")
+        return None
+    if isinstance(expected, (list, tuple)) and not isinstance(expected, str):
+        if not isinstance(got, (list, tuple)) or len(got) != len(expected):
+            return f"expected {describe(expected)}, got {describe(got)}"
+        for i, (want, have) in enumerate(zip(expected, got)):
+            problem = compare_values(want, have, rtol, atol)
+            if problem:
+                return f"item {i}: {problem}"
+        return None
+    if isinstance(expected, float) or isinstance(got, float):
+        try:
+            if np.isclose(float(got), float(expected), rtol=rtol, atol=atol):
+                return None
+        except (TypeError, ValueError):
+            pass
+        return f"expected {expected!r}, got {describe(got)}"
+    if expected != got:
+        return f"expected {expected!r}, got {describe(got)}"
+    return None
+
+
+def _describe_inputs(args):
+    return ", ".join(describe(a) for a in args)
+
+
+def _copy_args(args):
+    # Each side gets its own copy, so an answer that changes its inputs in place cannot fool the check.
+    out = []
+    for a in args:
+        if hasattr(a, "clone"):
+            out.append(a.clone())
+        elif hasattr(a, "copy"):
+            out.append(a.copy())
+        else:
+            out.append(a)
+    return tuple(out)
+
+
+def _check_function(exercise, answer):
+    if not callable(answer):
+        return f"this exercise wants a function, but got {describe(answer)}"
+    compare = exercise.compare or compare_values
+    for trial in range(exercise.trials):
+        args = exercise.make_inputs(np.random.default_rng(1000 + trial))
+        expected = exercise.reference(*_copy_args(args))
+        try:
+            got = answer(*_copy_args(args))
+        except NotImplementedError:
+            return "not written yet (the function still raises NotImplementedError)"
+        except Exception as err:  # the learner's code may raise anything: report it, do not crash
+            where = traceback.extract_tb(err.__traceback__)[-1]
+            return (f"your function raised {type(err).__name__}: {err} (line {where.lineno}) "
+                    f"on inputs: {_describe_inputs(args)}")
+        problem = compare(expected, got)
+        if problem:
+            return f"on inputs: {_describe_inputs(args)}: {problem}"
+    return None
+
+
+def _check_value(exercise, answer):
+    if answer is Ellipsis:
+        return "not answered yet (replace the ... with your answer)"
+    compare = exercise.compare or compare_values
+    try:
+        return compare(exercise.reference, answer)
+    except Exception as err:  # a strange answer must not crash the comparison either
+        return f"could not compare your answer ({describe(answer)}): {type(err).__name__}: {err}"
+
+
+def check(exercise_id, answer):
+    """Check a learner's answer; print one line; return True if it is right. Never raises."""
+    try:
+        exercise = _get(exercise_id)
+    except KeyError as err:
+        print(f"[?] {err.args[0]}")
+        return False
+    if exercise.make_inputs is not None:
+        problem = _check_function(exercise, answer)
+        tried = f" on {exercise.trials} random inputs"
+    else:
+        problem = _check_value(exercise, answer)
+        tried = ""
+    if problem is None:
+        print(f"[ok] {exercise.id}: correct{tried}. Well done!")
+        return True
+    print(f"[not yet] {exercise.id} ({exercise.task}): {problem}")
+    return False
+
+
+class Solution:
+    """A solution that stays folded until the learner clicks it (HTML), or prints as plain code."""
+
+    def __init__(self, exercise):
+        self.exercise = exercise
+
+    def __repr__(self):
+        return f"# Solution to {self.exercise.id}: {self.exercise.task}\n{self.exercise.solution.strip()}"
+
+    def _repr_html_(self):
+        code = html.escape(self.exercise.solution.strip())
+        return (f"<details><summary>Reveal the solution to {html.escape(self.exercise.id)}</summary>"
+                f"<pre>{code}</pre></details>")
+
+
+def solution(exercise_id):
+    """The solution of an exercise, folded in Jupyter (click to reveal), as text elsewhere."""
+    return Solution(_get(exercise_id))
