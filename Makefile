@@ -23,7 +23,7 @@ help:
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e .
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
 	@touch $(STAMP)
 	@echo "Installed the course into $(VENV)."
 

@@ -85,8 +85,9 @@ def _set_print_and_figure_defaults():
 def setup(seed=0, quiet=False):
     """Seed Python, NumPy and torch; set print options and figure defaults; report versions.
 
-    Call it once at the top of every notebook: ``helpers.setup(seed=0)``.
-    Returns the device string (see `device`).
+    Call it once at the top of every notebook: ``helpers.setup(seed=0)``. It returns nothing, so
+    the cell shows the same output on every machine but for the reported line; use `device()` for
+    the device.
     """
     _seed_everything(seed)
     _set_print_and_figure_defaults()
@@ -95,7 +96,6 @@ def setup(seed=0, quiet=False):
         parts = [f"{name} {version}" for name, version in info.items() if name not in ("device", "gpu")]
         where = info["device"] + (f" ({info['gpu']})" if "gpu" in info else "")
         print(f"seed {seed} | " + ", ".join(parts) + f" | device: {where}")
-    return info["device"]
 
 
 if sys.version_info < (3, 10):  # pragma: no cover - a friendly word instead of a syntax error later

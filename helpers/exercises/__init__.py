@@ -193,13 +193,35 @@ def _check_value(exercise, answer):
         return f"could not compare your answer ({describe(answer)}): {type(err).__name__}: {err}"
 
 
+class CheckResult:
+    """True or False, but silent in a notebook: the printed line is the message, not a bare `True`."""
+
+    def __init__(self, passed):
+        self.passed = bool(passed)
+
+    def __bool__(self):
+        return self.passed
+
+    def __eq__(self, other):
+        return self.passed == bool(other)
+
+    def __hash__(self):
+        return hash(self.passed)
+
+    def __repr__(self):
+        return repr(self.passed)
+
+    def _ipython_display_(self):
+        pass  # the line check() printed says it all
+
+
 def check(exercise_id, answer):
-    """Check a learner's answer; print one line; return True if it is right. Never raises."""
+    """Check a learner's answer; print one line; return a truthy result if right. Never raises."""
     try:
         exercise = _get(exercise_id)
     except KeyError as err:
         print(f"[?] {err.args[0]}")
-        return False
+        return CheckResult(False)
     if exercise.make_inputs is not None:
         problem = _check_function(exercise, answer)
         tried = f" on {exercise.trials} random inputs"
@@ -208,9 +230,9 @@ def check(exercise_id, answer):
         tried = ""
     if problem is None:
         print(f"[ok] {exercise.id}: correct{tried}. Well done!")
-        return True
+        return CheckResult(True)
     print(f"[not yet] {exercise.id} ({exercise.task}): {problem}")
-    return False
+    return CheckResult(False)
 
 
 class Solution:

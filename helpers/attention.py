@@ -1,0 +1,200 @@
+"""Attention: softmax, scaled dot-product attention, the causal mask and multi-head attention.
+
+Built in notebook 03_attention (scaled dot-product attention, the causal mask, several heads) and
+notebook 04_softmax_and_scaling (softmax, its stability trick, why scores are divided by sqrt(d_k)).
+Later notebooks import these instead of copying them.
+
+`softmax`, `scaled_dot_product_attention` and `causal_mask` work the same on NumPy arrays and on
+torch tensors and give back the kind they were given. Masks follow torch's convention:
+True means "this query may attend to this key".
+
+A query row whose keys are ALL masked has nothing to attend to: its softmax would be 0/0. Here
+that raises a ValueError that says which row (torch's own fused function quietly returns zeros
+there instead, and a hand-written softmax returns NaN). A causal mask never does this, because
+each query always sees itself.
+"""
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["softmax", "scaled_dot_product_attention", "causal_mask", "MultiHeadAttention"]
+
+
+def _is_torch(x):
+    return isinstance(x, torch.Tensor)
+
+
+def _shape(x):
+    return tuple(x.shape)
+
+
+# ---------------------------------------------------------------------------------- softmax (04)
+
+def softmax(x, axis=-1):
+    """exp(x) normalised to sum to 1 along `axis`; NumPy array in -> NumPy out, tensor in -> tensor out.
+
+    Numerically stable: the largest value of each slice is subtracted first (softmax does not
+    change when every input moves by the same amount, and exp of a number <= 0 cannot overflow).
+    Entries of -inf get weight exactly 0 (that is how masking works). A slice that is -inf
+    everywhere has no answer (0/0) and raises a ValueError; so does +inf, which has none either.
+    Built in notebook 04_softmax_and_scaling.
+    """
+    if _is_torch(x):
+        if not torch.is_floating_point(x):
+            x = x.float()
+        xmax = x.detach().amax(dim=axis, keepdim=True)
+        lib_exp = torch.exp
+    else:
+        x = np.asarray(x)
+        if not np.issubdtype(x.dtype, np.floating):
+            x = x.astype(float)
+        xmax = x.max(axis=axis, keepdims=True)
+        lib_exp = np.exp
+    if bool((xmax == -math.inf).any()):
+        raise ValueError("softmax of a slice that is -inf everywhere (every entry masked) is 0/0: "
+                         "keep at least one finite entry in each slice")
+    if bool((xmax == math.inf).any()):
+        raise ValueError("softmax got +inf: scores must be finite (or -inf for masked entries)")
+    shifted = x - xmax                                # every entry <= 0, the largest is exactly 0
+    exps = lib_exp(shifted)                           # in (0, 1], never overflows; exp(-inf) = 0
+    total = exps.sum(axis, keepdim=True) if _is_torch(x) else exps.sum(axis, keepdims=True)
+    return exps / total                               # each slice sums to 1
+
+
+# ------------------------------------------------------------------- checks with helpful errors
+
+def _check_inputs(q, k, v, mask):
+    kinds = {_is_torch(t) for t in (q, k, v)}
+    if len(kinds) > 1:
+        raise TypeError("q, k and v must be all NumPy arrays or all torch tensors, not a mix")
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        if t.ndim < 2:
+            raise ValueError(f"{name} needs at least 2 dimensions (..., length, features), "
+                             f"got shape {_shape(t)}")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError("q and k must share the last dimension (each query is compared with each "
+                         f"key by a dot product): q {_shape(q)}, k {_shape(k)}")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError("k and v must have the same length (one value per key): "
+                         f"k {_shape(k)}, v {_shape(v)}")
+    try:
+        batch = np.broadcast_shapes(_shape(q)[:-2], _shape(k)[:-2], _shape(v)[:-2])
+    except ValueError:
+        raise ValueError("the leading (batch) dimensions of q, k and v must broadcast: "
+                         f"q {_shape(q)}, k {_shape(k)}, v {_shape(v)}") from None
+    scores_shape = tuple(batch) + (q.shape[-2], k.shape[-2])
+    if mask is not None:
+        _check_mask(mask, scores_shape)
+    return scores_shape
+
+
+def _check_mask(mask, scores_shape):
+    if mask.dtype not in (torch.bool, np.bool_):
+        raise TypeError(f"mask must be boolean (True = may attend), got dtype {mask.dtype}")
+    try:
+        fits = np.broadcast_shapes(_shape(mask), scores_shape) == scores_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError("mask must broadcast to the scores' shape (..., Tq, Tk): "
+                         f"mask {_shape(mask)}, scores {scores_shape}")
+    can_attend = mask.any(-1)                          # (..., Tq or 1): does each query see some key?
+    if not bool(can_attend.all()):
+        can_attend = can_attend.cpu().numpy() if _is_torch(can_attend) else np.asarray(can_attend)
+        where = tuple(int(i) for i in np.argwhere(~can_attend)[0])
+        batch = f" in batch position {where[:-1]}" if len(where) > 1 else ""
+        raise ValueError(f"the mask {_shape(mask)} hides every key from query {where[-1]}{batch}: "
+                         "its weights would be 0/0. Give every query at least one key it may "
+                         "attend to (a causal mask always keeps the diagonal)")
+
+
+# --------------------------------------------------------------- scaled dot-product attention (03)
+
+def scaled_dot_product_attention(q, k, v, mask=None):
+    """softmax(q @ k^T / sqrt(d_k)) @ v, returning (output, weights).
+
+    q (..., Tq, d_k), k (..., Tk, d_k), v (..., Tk, d_v); leading dimensions broadcast.
+    mask: boolean, broadcastable to (..., Tq, Tk), True where a query may attend to a key.
+    Returns output (..., Tq, d_v) and weights (..., Tq, Tk), each row of weights summing to 1.
+    NumPy in -> NumPy out, torch in -> torch out. Equal to torch.nn.functional.
+    scaled_dot_product_attention (except that a query with every key masked raises a ValueError).
+    Built in notebook 03_attention.
+    """
+    _check_inputs(q, k, v, mask)
+    k_transposed = k.transpose(-2, -1) if _is_torch(k) else np.swapaxes(k, -2, -1)   # (..., d_k, Tk)
+    scores = (q @ k_transposed) / math.sqrt(q.shape[-1])                               # (..., Tq, Tk)
+    if mask is not None:                                   # hidden keys get -inf, so weight 0
+        scores = (scores.masked_fill(~mask, -math.inf) if _is_torch(scores)
+                  else np.where(mask, scores, -np.inf).astype(scores.dtype))
+    weights = softmax(scores, axis=-1)                                                 # (..., Tq, Tk)
+    return weights @ v, weights                                                        # (..., Tq, d_v)
+
+
+# --------------------------------------------------------------------------------- causal mask
+
+def causal_mask(T, like=None, device=None):
+    """(T, T) boolean mask, True on and below the diagonal: query i may see keys 0..i only.
+
+    Gives a NumPy array, or a torch tensor when `like` is a tensor (on its device) or a `device`
+    is named, e.g. causal_mask(5, like=scores) or causal_mask(5, device="cpu"). Built in notebook 03.
+    """
+    if like is not None and _is_torch(like):
+        device = like.device
+    if device is not None:
+        return torch.ones(T, T, dtype=torch.bool, device=device).tril()
+    return np.tril(np.ones((T, T), dtype=bool))
+
+
+# ---------------------------------------------------------------------- multi-head attention (03)
+
+class MultiHeadAttention(nn.Module):
+    """Several attention heads side by side ("several detectives"), then one output projection.
+
+    One combined projection `qkv` makes queries, keys and values for every head at once: its
+    output stacks q, k, v in that order (the layout of torch.nn.MultiheadAttention.in_proj_weight,
+    so weights can be copied across). `proj` mixes what the heads found.
+    forward(x (B, T, C), causal=False, mask=None, need_weights=False) -> (output (B, T, C),
+    weights (B, H, T, T) or None). mask: boolean, True = may attend, broadcastable to (B, H, T, T).
+    Without weights it calls PyTorch's fused attention; with them, the course's own
+    `scaled_dot_product_attention` (the returned weights are before dropout).
+    Built in notebook 03_attention; used by the Transformer block of notebook 07.
+    """
+
+    def __init__(self, d_model, n_heads, dropout=0.0, bias=True):
+        super().__init__()
+        if d_model % n_heads != 0:
+            raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads}): "
+                             "each head gets d_model // n_heads features")
+        self.d_model, self.n_heads, self.d_head = d_model, n_heads, d_model // n_heads
+        self.dropout = dropout
+        self.qkv = nn.Linear(d_model, 3 * d_model, bias=bias)   # q, k, v for all heads at once
+        self.proj = nn.Linear(d_model, d_model, bias=bias)      # mixes the heads' findings
+
+    def _split_heads(self, t, B, T):
+        return t.view(B, T, self.n_heads, self.d_head).transpose(1, 2)   # (B, T, C) -> (B, H, T, Dh)
+
+    def forward(self, x, causal=False, mask=None, need_weights=False):
+        if x.ndim != 3 or x.shape[-1] != self.d_model:
+            raise ValueError(f"x must be (batch, length, d_model={self.d_model}), got {_shape(x)}")
+        B, T, C = x.shape
+        q, k, v = self.qkv(x).split(C, dim=-1)                          # 3 x (B, T, C)
+        q, k, v = (self._split_heads(t, B, T) for t in (q, k, v))        # 3 x (B, H, T, Dh)
+        if causal and mask is not None:
+            mask = mask & causal_mask(T, like=x)                         # both rules at once
+        dropout_p = self.dropout if self.training else 0.0
+        if need_weights:
+            if causal and mask is None:
+                mask = causal_mask(T, like=x)
+            _, weights = scaled_dot_product_attention(q, k, v, mask)     # (B, H, T, T)
+            out = F.dropout(weights, dropout_p) @ v                       # (B, H, T, Dh)
+        else:
+            if mask is not None:
+                _check_mask(mask, (B, self.n_heads, T, T))
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p,
+                                                 is_causal=causal and mask is None)
+            weights = None
+        out = out.transpose(1, 2).reshape(B, T, C)                      # heads side by side again
+        return self.proj(out), weights

@@ -1,0 +1,229 @@
+"""Word vectors from co-occurrence counts, and positional encodings. Built in notebook 02_embeddings.
+
+The article says input embeddings come from how often words occur and which words occur near
+each other. This module makes that concrete, in four vectorised steps over the plays:
+
+1. `cooccurrence_counts`: how often word j appears within `window` words of word i (V, V);
+2. `ppmi`: positive pointwise mutual information, "more often together than chance would say";
+3. `truncated_svd`: a randomized SVD in NumPy (seeded) that squeezes each row to `dim` numbers;
+4. `cosine_similarity` / `nearest_neighbours` on the resulting word vectors.
+
+Only the `DEFAULT_VOCAB_SIZE` most frequent words get a row and a column: 5,000 words cover about
+94% of the words of the plays, and a dense 5,000 x 5,000 float32 matrix is 100 MB, so the whole
+pipeline stays well under 1 GB (Binder gives 2 GB). Rarer words get no vector.
+
+`positional_encoding` gives the sinusoidal positions of "Attention Is All You Need", shape (T, d).
+"""
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from helpers.text import split_words
+
+DEFAULT_VOCAB_SIZE = 5000
+DEFAULT_WINDOW = 4
+DEFAULT_DIM = 100
+
+
+# ====================================================================== vocabulary and ids
+
+def top_words(words, vocab_size=DEFAULT_VOCAB_SIZE):
+    """(vocab, counts): the `vocab_size` most frequent words, most frequent first (ties alphabetical)."""
+    ranked = sorted(Counter(words).items(), key=lambda item: (-item[1], item[0]))[:vocab_size]
+    return [word for word, _ in ranked], np.array([count for _, count in ranked], dtype=np.int64)
+
+
+def words_to_ids(words, vocab):
+    """Each word's row in `vocab`, or -1 for a word outside it. (N,) int64."""
+    index = {word: i for i, word in enumerate(vocab)}
+    return np.fromiter((index.get(word, -1) for word in words), dtype=np.int64, count=len(words))
+
+
+# ====================================================================== counts, PPMI, SVD
+
+def cooccurrence_counts(ids, vocab_size, window=DEFAULT_WINDOW, dtype=np.float32):
+    """counts[i, j] = how often word j occurs at most `window` positions before or after word i.
+
+    ids: (N,) word ids in running order, -1 for words outside the vocabulary (they still take up
+    a position, so the window never jumps over them). Symmetric, with an empty diagonal except
+    where a word repeats within the window. No Python loop over word pairs: for each distance d
+    the pairs (ids[:-d], ids[d:]) become flat indices i * V + j, counted at once by np.bincount.
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    if ids.ndim != 1:
+        raise ValueError(f"ids must be one sequence of word ids, shape (N,); got shape {ids.shape}")
+    if window < 1:
+        raise ValueError(f"the window must be at least 1 word, got {window}")
+    if ids.size and ids.max() >= vocab_size:
+        raise ValueError(f"an id {ids.max()} is outside the vocabulary of {vocab_size} words")
+    flat_pairs = []
+    for distance in range(1, window + 1):
+        left, right = ids[:-distance], ids[distance:]  # (N - d,) each: words d apart
+        both_known = (left >= 0) & (right >= 0)
+        flat_pairs.append(left[both_known] * vocab_size + right[both_known])
+    flat = np.concatenate(flat_pairs) if flat_pairs else np.zeros(0, dtype=np.int64)
+    forward = np.bincount(flat, minlength=vocab_size * vocab_size).reshape(vocab_size, vocab_size)
+    forward = forward.astype(dtype)  # (V, V): j comes after i
+    return forward + forward.T  # before or after
+
+
+def ppmi(counts, context_smoothing=1.0):
+    """Positive pointwise mutual information of a (V, V) co-occurrence matrix.
+
+    PMI(i, j) = log( P(i, j) / (P(i) P(j)) ): above 0 when i and j meet more often than if words
+    were scattered at random. PPMI keeps the positive part (0 where they never met).
+    context_smoothing < 1 (0.75 is common) raises rare context words' probabilities a little,
+    which tames PMI's taste for rare words.
+    """
+    counts = np.asarray(counts)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
+        raise ValueError(f"ppmi needs a square (V, V) matrix of counts, got shape {counts.shape}")
+    total = counts.sum(dtype=np.float64)
+    word_p = counts.sum(axis=1, dtype=np.float64) / total  # (V,)
+    context_weights = counts.sum(axis=0, dtype=np.float64) ** context_smoothing
+    context_p = context_weights / context_weights.sum()  # (V,)
+    dtype = counts.dtype if counts.dtype in (np.float32, np.float64) else np.float64
+    pmi = counts.astype(dtype)  # (V, V), a fresh copy; worked on in place to keep memory low
+    with np.errstate(divide="ignore"):
+        np.log(pmi, out=pmi)  # log 0 = -inf where a pair never met
+        pmi -= np.log(total * word_p).astype(dtype)[:, None]
+        pmi -= np.log(context_p).astype(dtype)[None, :]
+    pmi[~np.isfinite(pmi)] = 0.0  # pairs that never met, words that never occurred
+    np.maximum(pmi, 0.0, out=pmi)
+    return pmi
+
+
+def truncated_svd(matrix, rank, oversample=10, power_iterations=3, seed=0):
+    """The top `rank` singular triplets (U, S, Vt) of a matrix by randomized SVD, in NumPy.
+
+    Idea: multiply the matrix by a few random vectors; the results span (almost) the directions the
+    matrix stretches most. A few power iterations (multiply by M M^T, re-orthonormalise) sharpen
+    that; then an exact SVD of the small projected matrix does the rest. Seeded, so the same
+    matrix gives the same vectors.
+    U (M, rank), S (rank,), Vt (rank, N).
+    """
+    matrix = np.asarray(matrix)
+    rows, cols = matrix.shape
+    if not 1 <= rank <= min(rows, cols):
+        raise ValueError(f"rank must be between 1 and min{matrix.shape} = {min(rows, cols)}, got {rank}")
+    rng = np.random.default_rng(seed)
+    probes = rng.standard_normal((cols, min(rank + oversample, cols))).astype(matrix.dtype)  # (N, k)
+    basis, _ = np.linalg.qr(matrix @ probes)  # (M, k)
+    for _ in range(power_iterations):
+        basis, _ = np.linalg.qr(matrix @ (matrix.T @ basis))  # (M, k)
+    small = basis.T @ matrix  # (k, N)
+    u_small, singular_values, vt = np.linalg.svd(small, full_matrices=False)
+    u = basis @ u_small  # (M, k)
+    # Fix each vector's sign (its largest entry positive), so results do not flip between machines.
+    signs = np.sign(u[np.abs(u).argmax(axis=0), np.arange(u.shape[1])])
+    signs[signs == 0] = 1
+    return (u * signs)[:, :rank], singular_values[:rank], (vt * signs[:, None])[:rank]
+
+
+def svd_word_vectors(ppmi_matrix, dim=DEFAULT_DIM, seed=0):
+    """Dense word vectors (V, dim) from a PPMI matrix: U * sqrt(S), each row scaled to length 1.
+
+    Weighting by sqrt(S) rather than S is a common choice that works better for similarity.
+    """
+    u, singular_values, _ = truncated_svd(ppmi_matrix, dim, seed=seed)
+    vectors = u * np.sqrt(singular_values)  # (V, dim)
+    lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(lengths == 0, 1, lengths)
+
+
+# ====================================================================== similarity
+
+def cosine_similarity(a, b):
+    """Cosine of the angle between vectors: rows of a (n, d) against rows of b (m, d) -> (n, m).
+
+    1-D inputs are treated as single rows; two 1-D vectors give a single number.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"vectors must have the same length to compare: a {a.shape}, b {b.shape}")
+    a_rows, b_rows = np.atleast_2d(a), np.atleast_2d(b)
+    a_unit = a_rows / np.maximum(np.linalg.norm(a_rows, axis=-1, keepdims=True), 1e-12)
+    b_unit = b_rows / np.maximum(np.linalg.norm(b_rows, axis=-1, keepdims=True), 1e-12)
+    similarity = a_unit @ b_unit.T  # (n, m)
+    if a.ndim == 1 and b.ndim == 1:
+        return float(similarity[0, 0])
+    if a.ndim == 1:
+        return similarity[0]
+    if b.ndim == 1:
+        return similarity[:, 0]
+    return similarity
+
+
+def nearest_neighbours(vectors, vocab, word, k=8):
+    """The k words whose vectors have the highest cosine similarity with `word`'s: [(word, cos)].
+
+    The word itself is left out. A word outside the vocabulary gets a KeyError that says so.
+    """
+    index = {w: i for i, w in enumerate(vocab)}
+    if word not in index:
+        raise KeyError(f"{word!r} is not among the {len(vocab)} words that have a vector "
+                       f"(only frequent words get one)")
+    similarity = cosine_similarity(vectors[index[word]], vectors)  # (V,)
+    similarity[index[word]] = -np.inf
+    best = np.argsort(-similarity, kind="stable")[:k]
+    return [(vocab[i], float(similarity[i])) for i in best]
+
+
+# ====================================================================== the whole pipeline
+
+@dataclass
+class WordVectors:
+    """Word vectors with their vocabulary: what notebook 02 builds from the plays."""
+    vocab: list
+    vectors: np.ndarray  # (V, dim), rows of length 1
+    word_counts: np.ndarray  # (V,) how often each word occurs in the text
+    token_to_id: dict = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.token_to_id = {word: i for i, word in enumerate(self.vocab)}
+
+    def __contains__(self, word):
+        return word in self.token_to_id
+
+    def __getitem__(self, word):
+        if word not in self.token_to_id:
+            raise KeyError(f"{word!r} has no vector: it is not among the {len(self.vocab)} most frequent words")
+        return self.vectors[self.token_to_id[word]]
+
+    def neighbours(self, word, k=8):
+        return nearest_neighbours(self.vectors, self.vocab, word, k)
+
+    def similarity(self, word_a, word_b):
+        return cosine_similarity(self[word_a], self[word_b])
+
+
+def word_vectors_from_text(text, vocab_size=DEFAULT_VOCAB_SIZE, window=DEFAULT_WINDOW, dim=DEFAULT_DIM,
+                           context_smoothing=0.75, seed=0):
+    """The whole pipeline on a text: words -> counts -> PPMI -> SVD. Returns a `WordVectors`."""
+    words = split_words(text)
+    vocab, word_counts = top_words(words, vocab_size)
+    ids = words_to_ids(words, vocab)  # (N,)
+    counts = cooccurrence_counts(ids, len(vocab), window)  # (V, V)
+    vectors = svd_word_vectors(ppmi(counts, context_smoothing), dim, seed)  # (V, dim)
+    return WordVectors(vocab, vectors, word_counts)
+
+
+# ====================================================================== positions
+
+def positional_encoding(length, dim, base=10000.0):
+    """Sinusoidal positional encodings, shape (length, dim), as in "Attention Is All You Need".
+
+    PE[t, 2i] = sin(t / base^(2i/dim)) and PE[t, 2i+1] = cos(t / base^(2i/dim)): each pair of
+    columns is a clock turning at its own speed, fast in the first columns, slow in the last, so
+    every position gets its own pattern and nearby positions get similar ones.
+    """
+    if length < 0 or dim < 1:
+        raise ValueError(f"need length >= 0 and dim >= 1, got length={length}, dim={dim}")
+    positions = np.arange(length, dtype=np.float64)[:, None]  # (T, 1)
+    pair_index = np.arange(0, dim, 2, dtype=np.float64)[None, :]  # (1, ceil(dim/2)): the 2i
+    angles = positions / base ** (pair_index / dim)  # (T, ceil(dim/2))
+    encoding = np.zeros((length, dim))
+    encoding[:, 0::2] = np.sin(angles)
+    encoding[:, 1::2] = np.cos(angles[:, : dim // 2])
+    return encoding

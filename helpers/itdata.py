@@ -1,0 +1,204 @@
+"""Sentences of the course's kind, generated, to teach a model what "it" refers to.
+
+Built in notebook 08_what_is_it. Every sentence has an agent (the person, the trader, ...), a
+verb, an object (the swap, the bond, ...) and a closing clause after "because it" that fits
+only an agent ("was trained to do so") or only an object ("was an effective hedge"):
+
+    active:  the person executed the swap because it was trained to do so
+    passive: the swap was executed by the person because it was trained to do so
+
+The clause decides the referent: an agent clause means "it" is the agent, an object clause the
+object. Which noun comes first depends on the voice, so position alone cannot tell.
+
+Held out are combinations, not copies: some (referent, clause), (agent, object) and
+(verb, clause) pairs never occur in training. A sentence is "strictly unseen" when it holds a
+held-out pair of all three kinds; both of the course's sentences are strictly unseen.
+Agent and object clauses have the same spread of lengths, and sentences carry no final full
+stop, so neither length nor punctuation gives the answer away.
+"""
+import itertools
+import random
+from dataclasses import dataclass
+
+from helpers.text import SENTENCE_PERSON, SENTENCE_SWAP, sentence_words
+
+AGENTS = ("person", "trader", "banker", "robot", "client", "broker", "manager", "analyst")
+OBJECTS = ("swap", "option", "bond", "contract", "loan", "deal", "stock", "order")
+VERBS = ("executed", "bought", "sold", "signed", "approved", "rejected", "priced", "booked")
+# Each list: lengths 2, 2, 3, 3, 4, 4, 4, 5 words, so a clause's length says nothing about its kind.
+AGENT_CLAUSES = (
+    "was tired", "was careful", "needed the cash", "knew the rules", "had a good reason",
+    "was in a hurry", "knew the market well", "was trained to do so",
+)
+OBJECT_CLAUSES = (
+    "was cheap", "was underpriced", "was too risky", "carried little risk", "was an effective hedge",
+    "was about to expire", "looked like a bargain", "was priced below its value",
+)
+CLAUSES = AGENT_CLAUSES + OBJECT_CLAUSES
+VOICES = ("active", "passive")
+
+# The course's two sentences, as (agent, verb, object, clause, voice).
+COURSE_COMBINATIONS = (
+    ("person", "executed", "swap", "was trained to do so", "active"),
+    ("person", "executed", "swap", "was an effective hedge", "active"),
+)
+
+
+@dataclass(frozen=True)
+class ItSentence:
+    """One generated sentence: its words, where "it" is, and where the noun it refers to is."""
+    agent: str
+    verb: str
+    object: str
+    clause: str
+    voice: str
+
+    @property
+    def referent(self):
+        """The noun "it" refers to: the agent for an agent clause, else the object."""
+        return self.agent if self.clause in AGENT_CLAUSES else self.object
+
+    @property
+    def words(self):
+        if self.voice == "active":
+            head = ["the", self.agent, self.verb, "the", self.object]
+        else:
+            head = ["the", self.object, "was", self.verb, "by", "the", self.agent]
+        return head + ["because", "it"] + self.clause.split()
+
+    @property
+    def text(self):
+        return " ".join(self.words)
+
+    @property
+    def it_position(self):
+        return self.words.index("it")
+
+    @property
+    def referent_position(self):
+        return self.words.index(self.referent)
+
+    @property
+    def noun_positions(self):
+        """(first noun, second noun): (1, 4) in active voice, (1, 6) in passive."""
+        return (1, 4) if self.voice == "active" else (1, 6)
+
+    def pairs(self):
+        """The three kinds of combination this sentence holds, as {kind: pair}."""
+        return {"referent-clause": (self.referent, self.clause),
+                "agent-object": (self.agent, self.object),
+                "verb-clause": (self.verb, self.clause)}
+
+
+def all_sentences():
+    """Every sentence the vocabulary can make (8 x 8 x 8 x 16 x 2 = 16,384), in a fixed order."""
+    return [ItSentence(a, v, o, c, voice)
+            for a, v, o, c, voice in itertools.product(AGENTS, VERBS, OBJECTS, CLAUSES, VOICES)]
+
+
+def course_sentences():
+    """The two sentences of the course, as ItSentence; their text equals helpers.text's."""
+    found = [ItSentence(*combination) for combination in COURSE_COMBINATIONS]
+    assert [s.words for s in found] == [sentence_words(SENTENCE_PERSON), sentence_words(SENTENCE_SWAP)]
+    return found
+
+
+def _all_pairs():
+    referent_clause = ([(a, c) for a in AGENTS for c in AGENT_CLAUSES]
+                       + [(o, c) for o in OBJECTS for c in OBJECT_CLAUSES])
+    return {"referent-clause": referent_clause,
+            "agent-object": [(a, o) for a in AGENTS for o in OBJECTS],
+            "verb-clause": [(v, c) for v in VERBS for c in CLAUSES]}
+
+
+def choose_held_out_pairs(fraction=0.25, seed=0):
+    """{kind: set of pairs} never shown in training: the course sentences' pairs, plus a random
+    `fraction` of every kind of pair."""
+    rng = random.Random(seed)
+    held_out = {kind: set() for kind in _all_pairs()}
+    for sentence in course_sentences():
+        for kind, pair in sentence.pairs().items():
+            held_out[kind].add(pair)
+    for kind, pairs in _all_pairs().items():
+        wanted = round(fraction * len(pairs))
+        rest = [p for p in pairs if p not in held_out[kind]]
+        held_out[kind].update(rng.sample(rest, max(0, wanted - len(held_out[kind]))))
+    return held_out
+
+
+def held_out_kinds(sentence, held_out):
+    """Which kinds of this sentence's pairs are held out (a set of kind names)."""
+    return {kind for kind, pair in sentence.pairs().items() if pair in held_out[kind]}
+
+
+@dataclass
+class ItSplits:
+    """Sentences split by what training saw. `train`: no held-out pair at all; `partly_unseen`:
+    held-out pairs of one or two kinds; `strictly_unseen`: of all three kinds."""
+    train: list
+    partly_unseen: list
+    strictly_unseen: list
+    held_out: dict
+
+
+def make_splits(fraction=0.25, seed=0, voices=VOICES):
+    """Split every sentence by its held-out pairs. `voices=("active",)` keeps training to the
+    active voice (the test sets keep both voices), for the pitfall shown in notebook 08."""
+    held_out = choose_held_out_pairs(fraction, seed)
+    train, partly, strictly = [], [], []
+    for sentence in all_sentences():
+        kinds = held_out_kinds(sentence, held_out)
+        if not kinds:
+            if sentence.voice in voices:
+                train.append(sentence)
+        elif len(kinds) == 3:
+            strictly.append(sentence)
+        else:
+            partly.append(sentence)
+    return ItSplits(train, partly, strictly, held_out)
+
+
+def vocabulary():
+    """Every word the sentences use, sorted, after the padding token '<pad>' (index 0).
+
+    '<blank>' stands in for a noun in notebook 08's "does it look at the nouns?" experiment."""
+    words = set(AGENTS) | set(OBJECTS) | set(VERBS) | {"the", "was", "by", "because", "it", "<blank>"}
+    for clause in CLAUSES:
+        words |= set(clause.split())
+    return ["<pad>"] + sorted(words)
+
+
+def sentence_from_choices(agent, verb, obj, clause, voice):
+    """An ItSentence from menu choices (the widget of notebook 08), with a clear error for a bad one."""
+    for value, allowed, name in ((agent, AGENTS, "agent"), (verb, VERBS, "verb"), (obj, OBJECTS, "object"),
+                                 (clause, CLAUSES, "clause"), (voice, VOICES, "voice")):
+        if value not in allowed:
+            raise ValueError(f"unknown {name} {value!r}; choose one of: {', '.join(allowed)}")
+    return ItSentence(agent, verb, obj, clause, voice)
+
+
+def encode(sentences, vocab=None, blank_nouns=False):
+    """Sentences -> a dict of tensors: `tokens` (N, T) padded with 0 on the right, `length` (N,),
+    `it` and `referent` positions (N,), `second_noun` (N,) True when the referent comes second, and
+    `second_position` (N,), where the second noun is (the first is always at 1).
+    blank_nouns=True writes '<blank>' in place of both nouns (the other words stay)."""
+    import torch
+
+    vocab = vocab or vocabulary()
+    index = {word: i for i, word in enumerate(vocab)}
+    longest = max(len(s.words) for s in sentences)
+    tokens = torch.zeros(len(sentences), longest, dtype=torch.long)
+    for row, sentence in enumerate(sentences):
+        words = list(sentence.words)
+        if blank_nouns:
+            for position in sentence.noun_positions:
+                words[position] = "<blank>"
+        tokens[row, :len(words)] = torch.tensor([index[w] for w in words])
+    return {
+        "tokens": tokens,                                                   # (N, T)
+        "length": torch.tensor([len(s.words) for s in sentences]),          # (N,)
+        "it": torch.tensor([s.it_position for s in sentences]),             # (N,)
+        "referent": torch.tensor([s.referent_position for s in sentences]),  # (N,)
+        "second_noun": torch.tensor([s.referent_position != 1 for s in sentences]),  # (N,)
+        "second_position": torch.tensor([s.noun_positions[1] for s in sentences]),   # (N,)
+    }

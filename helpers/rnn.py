@@ -1,0 +1,112 @@
+"""A minimal recurrent network (tanh RNN) in PyTorch, and what it costs to train.
+
+Built in notebook 06_why_transformers, where it stands for the models that came before
+Transformers. The whole network is one line repeated over time:
+
+    h_t = tanh(x_t @ W_xh + h_{t-1} @ W_hh + b)
+
+Each state needs the one before it, so T tokens take T steps one after another (a Python loop
+here, and a loop on any hardware), while attention handles all T positions in one batched product.
+The gradient from the last state back to an early input passes through every step in between,
+multiplied by W_hh each time: it shrinks (vanishes) or grows (explodes) like a power of W_hh's scale.
+"""
+import torch
+from torch import nn
+
+__all__ = ["TanhRNN", "set_recurrent_scale", "state_gradient_norms", "attention_gradient_norms",
+           "dependency_depth"]
+
+
+class TanhRNN(nn.Module):
+    """h_t = tanh(x_t @ W_xh + h_{t-1} @ W_hh + b), one step at a time.
+
+    forward(x (B, T, C), h0 (B, H) or None) -> (states (B, T, H), last state (B, H)).
+    """
+
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.input_to_hidden = nn.Linear(input_size, hidden_size)            # W_xh and b
+        self.hidden_to_hidden = nn.Linear(hidden_size, hidden_size, bias=False)  # W_hh
+
+    def step(self, x_t, h):
+        """One step: the new state from this input (B, C) and the previous state (B, H)."""
+        return torch.tanh(self.input_to_hidden(x_t) + self.hidden_to_hidden(h))   # (B, H)
+
+    def forward(self, x, h0=None):
+        if x.ndim != 3:
+            raise ValueError(f"x must be (batch, length, features), got shape {tuple(x.shape)}")
+        B, T, _ = x.shape
+        h = x.new_zeros(B, self.hidden_size) if h0 is None else h0           # (B, H)
+        states = []
+        for t in range(T):                  # the sequential chain: step t needs step t - 1
+            h = self.step(x[:, t], h)
+            states.append(h)
+        return torch.stack(states, dim=1), h                                 # (B, T, H), (B, H)
+
+
+@torch.no_grad()
+def set_recurrent_scale(rnn, scale, seed=0):
+    """Make W_hh a random orthogonal matrix times `scale`: every direction is stretched by exactly `scale`.
+
+    Below 1 the state (and the gradient) shrinks at each step, above 1 it grows, at 1 it keeps its size.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    H = rnn.hidden_size
+    random_matrix = torch.randn(H, H, generator=generator, dtype=torch.float64)
+    orthogonal, _ = torch.linalg.qr(random_matrix)                           # (H, H), Q^T Q = I
+    rnn.hidden_to_hidden.weight.copy_(scale * orthogonal)
+    return rnn
+
+
+def state_gradient_norms(rnn, x):
+    """||d h_T / d x_t|| for every step t: how much the last state still feels each input.
+
+    x (1, T, C). Returns a tensor (T,) of Frobenius norms of the Jacobians (H x C each).
+    """
+    x = x.detach().clone().requires_grad_(True)
+    _, last = rnn(x)                                                        # (1, H)
+    rows = []
+    for unit in range(last.shape[-1]):   # one backward pass per unit of the last state: H x (T, C)
+        (grad,) = torch.autograd.grad(last[0, unit], x, retain_graph=True)
+        rows.append(grad[0])                                                # (T, C)
+    jacobian = torch.stack(rows)                                            # (H, T, C)
+    return jacobian.pow(2).sum(dim=(0, 2)).sqrt()                            # (T,)
+
+
+def attention_gradient_norms(x, w_q, w_k, w_v):
+    """||d out_T / d x_t|| for one causal attention head: the last output looks at every input directly.
+
+    x (1, T, C); w_q, w_k (C, d); w_v (C, d_v). Returns a tensor (T,).
+    """
+    from helpers.attention import causal_mask, scaled_dot_product_attention
+
+    x = x.detach().clone().requires_grad_(True)
+    T = x.shape[1]
+    out, _ = scaled_dot_product_attention(x @ w_q, x @ w_k, x @ w_v, causal_mask(T, like=x))
+    rows = []
+    for unit in range(out.shape[-1]):
+        (grad,) = torch.autograd.grad(out[0, -1, unit], x, retain_graph=True)
+        rows.append(grad[0])                                                # (T, C)
+    return torch.stack(rows).pow(2).sum(dim=(0, 2)).sqrt()                   # (T,)
+
+
+def dependency_depth(output):
+    """The longest chain of operations autograd recorded from `output` back to any input.
+
+    Each operation on the chain had to wait for the one before it, so this counts the steps that
+    no hardware can run side by side. An RNN's chain grows with the length T; attention's does not.
+    """
+    depth_of = {}                                   # grad_fn node -> longest chain below it
+    stack = [(output.grad_fn, False)]
+    while stack:                                    # depth-first, without recursion (chains are long)
+        node, children_done = stack.pop()
+        if node is None or (node in depth_of and not children_done):
+            continue
+        children = [child for child, _ in node.next_functions if child is not None]
+        if children_done:
+            depth_of[node] = 1 + max((depth_of[c] for c in children), default=0)
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if c not in depth_of)
+    return depth_of.get(output.grad_fn, 0)

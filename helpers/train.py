@@ -1,0 +1,640 @@
+"""Training the GPT of notebook 09_gpt_on_gpu, from a laptop's CPU to one or several GPUs.
+
+    python -m helpers.train --preset smoke            # a few seconds: does everything work?
+    python -m helpers.train --preset cpu              # 60 s on a CPU: validation loss near 1.9
+    python -m helpers.train --preset gpu              # 60 s on an H100: bf16, torch.compile
+    python -m helpers.train --preset cpu --lr 2e-3 --batch-size 32     # any setting, overridden
+    python -m helpers.train --resume runs/cpu-20261123-101500          # carry on where it stopped
+    torchrun --nproc_per_node 4 -m helpers.train --preset gpu          # several GPUs (DDP)
+
+What happens, in order: the plays are encoded once into a small tensor of token ids (cached);
+each step takes random windows of it as a batch; the model predicts every next token; AdamW
+steps against the gradient with a warm-up then a cosine decay of the learning rate; now and then
+the loss is measured on plays the model never trains on. Each run writes to its own folder
+(`runs/` by default): `log.jsonl` (one JSON object per log line), `checkpoint.pt` (written
+atomically) and `summary.json`.
+
+`train(config)` is the same loop as a function; the notebook calls it with a callback that
+draws the loss as it falls. Built in notebook 09_gpt_on_gpu.
+"""
+import argparse
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from helpers.model import GPT, GPTConfig
+
+CHECKPOINT_KIND = "helpers.train checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+# ====================================================================== settings
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Every setting of a run. A preset fills them; the command line overrides any of them."""
+    preset: str = "cpu"
+    tokens: str = "char"            # "char" (one token per character) or "word"
+    max_words: int = 8000           # word tokens only: the vocabulary's size, besides <unk>
+    # the model
+    n_layers: int = 4
+    n_heads: int = 4
+    d_model: int = 128
+    context: int = 64
+    dropout: float = 0.0
+    # the optimisation
+    batch_size: int = 12
+    lr: float = 1e-3
+    min_lr_ratio: float = 0.1       # the cosine ends at lr * min_lr_ratio
+    warmup_steps: int = 100
+    weight_decay: float = 0.1
+    beta2: float = 0.99
+    grad_clip: float = 1.0
+    # how long: whichever comes first (time counts training steps only, not evaluation)
+    max_steps: int = 2000
+    time_budget: float = None       # seconds of training
+    stop_after: int = None          # stop (with a checkpoint) after this many steps of THIS call
+    target_loss: float = None       # stop once the validation loss is at or below this
+    # measuring and saving
+    eval_interval: int = 200        # steps between validation measurements
+    eval_batches: int = 10          # batches per validation measurement (keep it under ~10% of the time)
+    final_eval_tokens: int = 100_000  # tokens of held-out text in the final measurement
+    log_interval: int = 50
+    checkpoint_interval: int = 1000
+    # where and how
+    device: str = "auto"            # auto: cuda, then mps, then cpu
+    dtype: str = "auto"             # auto: bfloat16 on cuda, float32 elsewhere
+    compile: str = "auto"           # auto: torch.compile on cuda only (it takes a while on a CPU)
+    seed: int = 0
+    out_dir: str = "runs"
+    run_dir: str = None             # default: out_dir/<preset>-<date>-<time>
+    quiet: bool = False
+
+    def model_config(self, vocab_size):
+        return GPTConfig(vocab_size=vocab_size, context=self.context, n_layers=self.n_layers,
+                         n_heads=self.n_heads, d_model=self.d_model, dropout=self.dropout)
+
+
+PRESETS = {
+    # Seconds, for tests and CI: proves the whole path works, learns a little.
+    "smoke": dict(n_layers=2, n_heads=2, d_model=64, context=32, batch_size=16, lr=3e-3,
+                  warmup_steps=10, max_steps=80, eval_interval=40, eval_batches=4,
+                  final_eval_tokens=8192, log_interval=20, checkpoint_interval=10_000),
+    # A laptop or Binder CPU, 60 s of training: 4 layers x 128 wide, context 64.
+    "cpu": dict(n_layers=4, n_heads=4, d_model=128, context=64, batch_size=16, lr=2e-3,
+                warmup_steps=50, max_steps=100_000, time_budget=60.0, eval_interval=250,
+                eval_batches=8, final_eval_tokens=100_000, log_interval=100),
+    # An H100 (or any recent GPU), 60 s of training: about 10.7M parameters, bf16, compiled.
+    "gpu": dict(n_layers=6, n_heads=6, d_model=384, context=256, batch_size=128, lr=2e-3,
+                dropout=0.1, warmup_steps=200, max_steps=100_000, time_budget=60.0,
+                eval_interval=500, eval_batches=20, final_eval_tokens=1_000_000,
+                log_interval=250, checkpoint_interval=100_000),
+}
+
+
+def config_for(preset, **overrides):
+    """The TrainConfig of a preset, with some settings changed: config_for("cpu", lr=3e-3)."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ValueError(f"unknown settings {unknown}; TrainConfig has: {', '.join(sorted(fields))}")
+    return TrainConfig(preset=preset, **{**PRESETS[preset], **overrides})
+
+
+# ====================================================================== data
+
+@dataclasses.dataclass
+class TokenData:
+    """The corpus as token ids: `train` and `validation` are 1-D tensors (uint8 or int16/int32)."""
+    train: torch.Tensor
+    validation: torch.Tensor
+    tokenizer: object
+
+    @property
+    def vocab_size(self):
+        return len(self.tokenizer)
+
+
+def _smallest_dtype(vocab_size):
+    return torch.uint8 if vocab_size <= 256 else torch.int16 if vocab_size <= 32_767 else torch.int32
+
+
+def _make_tokenizer(kind, vocab):
+    from helpers.text import CharTokenizer, WordTokenizer
+    return CharTokenizer(vocab) if kind == "char" else WordTokenizer(vocab)
+
+
+def _encode(tokenizer, text):
+    if hasattr(tokenizer, "encode_array"):
+        return tokenizer.encode_array(text)                     # fast path for characters
+    return np.array(tokenizer.encode(text), dtype=np.int64)
+
+
+def _encode_corpus(kind, max_words):
+    from helpers.text import CharTokenizer, WordTokenizer, train_validation_text
+    train_text, validation_text = train_validation_text()
+    if kind == "char":
+        # The vocabulary covers both parts, so no held-out character is unknown.
+        tokenizer = CharTokenizer.from_text(train_text + validation_text)
+    else:
+        tokenizer = WordTokenizer.from_text(train_text, max_words=max_words)
+    dtype = _smallest_dtype(len(tokenizer))
+    ids = [torch.from_numpy(_encode(tokenizer, text)).to(dtype) for text in (train_text, validation_text)]
+    return {"tokens": kind, "vocab": list(tokenizer.vocab), "train": ids[0], "validation": ids[1]}
+
+
+def _cache_path(kind, max_words):
+    from helpers.text import cache_dir
+    from helpers import text
+    # The plays' own cache header changes whenever their conversion does: our file follows it.
+    stamp = hashlib.sha256(f"{kind}-{max_words}-{text._CONVERTER_VERSION}-{text.VALIDATION_PLAYS}".encode())
+    return cache_dir() / f"gpt-tokens-{kind}-{stamp.hexdigest()[:12]}.pt"
+
+
+def load_data(tokens="char", max_words=8000):
+    """The plays as token ids, held-out plays apart: encoded once, then read from the cache."""
+    if tokens not in ("char", "word"):
+        raise ValueError(f"tokens must be 'char' or 'word', got {tokens!r}")
+    path = _cache_path(tokens, max_words)
+    try:
+        stored = torch.load(path, weights_only=True)
+    except (OSError, RuntimeError, EOFError, ValueError):
+        stored = _encode_corpus(tokens, max_words)
+        with contextlib.suppress(OSError):
+            _atomic_save(stored, path)
+    return TokenData(stored["train"], stored["validation"], _make_tokenizer(tokens, stored["vocab"]))
+
+
+def get_batch(tokens, batch_size, context, generator=None, device="cpu"):
+    """Random windows of a 1-D token tensor -> (x, y), each (batch_size, context) int64 on `device`.
+
+    y is x shifted by one: at every position the model must predict the token that comes next.
+    One gather, no Python loop over tokens.
+    """
+    if len(tokens) <= context:
+        raise ValueError(f"the text has {len(tokens)} tokens, too few for windows of context={context} (+1)")
+    starts = torch.randint(len(tokens) - context, (batch_size, 1), generator=generator)  # (B, 1)
+    offsets = torch.arange(context + 1)                                                  # (T + 1,)
+    windows = tokens[starts + offsets].long()                                            # (B, T + 1)
+    windows = windows.to(device, non_blocking=True)
+    return windows[:, :-1], windows[:, 1:]
+
+
+def evaluation_batches(tokens, batch_size, context, n_tokens):
+    """Fixed, evenly spread windows of the held-out text, so two measurements are comparable.
+
+    Yields (x, y) batches (on the CPU) covering about n_tokens target tokens.
+    """
+    # Whole batches only (a compiled model would compile again for a smaller last batch).
+    available = (len(tokens) - 1) // context
+    n_windows = min(max(batch_size, n_tokens // context // batch_size * batch_size), available)
+    starts = torch.linspace(0, len(tokens) - context - 1, n_windows).long()[:, None]  # (N, 1)
+    windows = tokens[starts + torch.arange(context + 1)].long()                       # (N, T + 1)
+    for i in range(0, n_windows, batch_size):
+        chunk = windows[i:i + batch_size]
+        yield chunk[:, :-1], chunk[:, 1:]
+
+
+# ====================================================================== device, precision, model
+
+def choose_device(requested="auto"):
+    if requested != "auto":
+        return requested
+    from helpers import device
+    return device()
+
+
+def _distributed():
+    """(rank, world_size, local_rank) from torchrun's environment, or (0, 1, 0) in one process."""
+    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
+        return 0, 1, 0
+    return int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", 0))
+
+
+def resolve(config):
+    """Turn the 'auto' settings into what this machine does: (device, dtype, compile)."""
+    device = choose_device(config.device)
+    rank, world, local_rank = _distributed()
+    if device == "cuda" and world > 1:
+        device = f"cuda:{local_rank}"
+    on_cuda = device.startswith("cuda")
+    dtype = config.dtype if config.dtype != "auto" else ("bfloat16" if on_cuda else "float32")
+    compiled = (config.compile == "auto" and on_cuda) or config.compile in (True, "true", "on", "1")
+    return device, dtype, compiled
+
+
+def autocast(device, dtype):
+    """bf16 (or fp16) autocast where it was asked for; nothing in float32."""
+    if dtype == "float32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.split(":")[0], dtype=getattr(torch, dtype))
+
+
+def make_optimizer(model, config, device):
+    """AdamW; weight decay on matrices only (not on biases and norms); fused where available."""
+    decay = [p for p in model.parameters() if p.requires_grad and p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim < 2]
+    groups = [{"params": decay, "weight_decay": config.weight_decay},
+              {"params": no_decay, "weight_decay": 0.0}]
+    fused = device.startswith("cuda")     # one kernel for the whole update instead of dozens
+    return torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, config.beta2), fused=fused or None)
+
+
+def learning_rate(config, step, progress):
+    """Linear warm-up over warmup_steps, then a cosine from lr down to lr * min_lr_ratio.
+
+    progress (0..1) is how far the run is: by steps, or by time when a time budget is set.
+    """
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))       # 1 -> 0
+    return config.lr * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
+
+
+# ====================================================================== checkpoints
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used: damaged, foreign, or made for a different model."""
+
+
+def _atomic_save(obj, path):
+    # Write next to the target, then rename: a crash leaves the old file or the new, never half.
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + f".tmp{os.getpid()}")
+    try:
+        torch.save(obj, temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def save_checkpoint(path, model, optimizer, step, train_seconds, config, tokenizer, generator):
+    """Everything a run needs to continue exactly: weights, optimizer, step, settings, RNG states."""
+    state = {
+        "kind": CHECKPOINT_KIND, "version": CHECKPOINT_VERSION,
+        "model": model.state_dict(), "optimizer": optimizer.state_dict() if optimizer else None,
+        "step": step, "train_seconds": train_seconds,
+        "model_config": dataclasses.asdict(model.config), "train_config": dataclasses.asdict(config),
+        "vocab": list(tokenizer.vocab), "tokens": config.tokens,
+        "rng": {"torch": torch.get_rng_state(), "batches": generator.get_state(),
+                "cuda": torch.cuda.get_rng_state() if torch.cuda.is_available() else None},
+    }
+    _atomic_save(state, path)
+
+
+def read_checkpoint(path):
+    """The checkpoint's dict, loaded safely (weights_only=True); CheckpointError if unusable."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "checkpoint.pt"
+    if not path.exists():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated zip, random bytes, pickled code weights_only refuses...
+        raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a "
+                              f"PyTorch file ({type(err).__name__}: {str(err)[:200]})") from None
+    if not isinstance(state, dict) or state.get("kind") != CHECKPOINT_KIND:
+        keys = sorted(state)[:8] if isinstance(state, dict) else type(state).__name__
+        raise CheckpointError(f"{path} was not written by helpers.train (expected a dict with "
+                              f"kind={CHECKPOINT_KIND!r}; found {keys})")
+    if state.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(f"{path} has checkpoint version {state.get('version')}, "
+                              f"this code reads version {CHECKPOINT_VERSION}")
+    return state
+
+
+def load_model(path, device="cpu"):
+    """(model, tokenizer, checkpoint dict) from a checkpoint, the model in eval mode."""
+    state = read_checkpoint(path)
+    model = GPT(GPTConfig(**state["model_config"]))
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as err:
+        raise CheckpointError(f"the weights in {path} do not fit its own model config: {err}") from None
+    return model.to(device).eval(), _make_tokenizer(state["tokens"], state["vocab"]), state
+
+
+# ====================================================================== the loop
+
+@torch.no_grad()
+def evaluate(model, batches, device, dtype):
+    """Mean cross-entropy over the given (x, y) batches, in eval mode (no dropout)."""
+    was_training = model.training
+    model.eval()
+    total, count = torch.zeros((), device=device), 0
+    for x, y in batches:
+        x, y = x.to(device), y.to(device)
+        with autocast(device, dtype):
+            logits, _ = model(x)
+        total += F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), reduction="sum")
+        count += y.numel()
+    model.train(was_training)
+    return total.item() / count
+
+
+class Logger:
+    """Progress lines on the screen, one JSON object per line in run_dir/log.jsonl, a callback."""
+
+    def __init__(self, run_dir, quiet=False, callback=None, enabled=True):
+        self.path = Path(run_dir) / "log.jsonl" if enabled else None
+        self.quiet, self.callback, self.enabled = quiet, callback, enabled
+
+    def __call__(self, record):
+        if not self.enabled:
+            return
+        with open(self.path, "a", encoding="utf-8") as file:
+            file.write(json.dumps(record) + "\n")
+        if not self.quiet:
+            print(_progress_line(record), flush=True)
+        if self.callback is not None:
+            self.callback(record)
+
+
+def _progress_line(record):
+    parts = [f"step {record['step']:>6}"]
+    if "train_loss" in record:
+        parts.append(f"loss {record['train_loss']:.4f}")
+    if "val_loss" in record:
+        parts.append(f"val {record['val_loss']:.4f}")
+    if "tokens_per_s" in record:
+        parts.append(f"{record['tokens_per_s']:,.0f} tokens/s")
+    if "lr" in record:
+        parts.append(f"lr {record['lr']:.2e}")
+    parts.append(f"{record['train_seconds']:.1f} s")
+    return " | ".join(parts)
+
+
+class Trainer:
+    """One training run: builds everything from a TrainConfig, then `run()` trains.
+
+    Attributes a notebook may use: model (the plain GPT), data, device, run_dir, history.
+    """
+
+    def __init__(self, config, callback=None, resume=None):
+        self.config = config
+        self.rank, self.world, _ = _distributed()
+        self.device, self.dtype, self.compiled = resolve(config)
+        self._init_distributed()
+        torch.manual_seed(config.seed)
+        self.data = load_data(config.tokens, config.max_words)
+        self.model = GPT(config.model_config(self.data.vocab_size)).to(self.device)
+        self.optimizer = make_optimizer(self.model, config, self.device)
+        self.generator = torch.Generator().manual_seed(config.seed + 1000 * self.rank)
+        self.step, self.train_seconds, self.history = 0, 0.0, []
+        self.run_dir = Path(config.run_dir or Path(config.out_dir) / f"{config.preset}-{time.strftime('%Y%m%d-%H%M%S')}")
+        if resume is not None:
+            self._restore(read_checkpoint(resume))
+        if self.rank == 0:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log = Logger(self.run_dir, config.quiet, callback, enabled=self.rank == 0)
+        self.train_model = self._wrap(self.model)
+        self.eval_model = torch.compile(self.model) if self.compiled else self.model
+
+    def _init_distributed(self):
+        if self.world > 1 and not torch.distributed.is_initialized():
+            backend = "nccl" if self.device.startswith("cuda") else "gloo"
+            if backend == "nccl":
+                torch.cuda.set_device(self.device)
+            torch.distributed.init_process_group(backend)
+
+    def _wrap(self, model):
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+            ids = [torch.device(self.device).index] if self.device.startswith("cuda") else None
+            model = DistributedDataParallel(model, device_ids=ids)
+        return torch.compile(model) if self.compiled else model
+
+    def _restore(self, state):
+        mine = dataclasses.asdict(self.model.config)
+        if state["model_config"] != mine:
+            raise CheckpointError(f"the checkpoint holds a different model: {state['model_config']}, "
+                                  f"but these settings build {mine}")
+        self.model.load_state_dict(state["model"])
+        if state["optimizer"] is not None:
+            self.optimizer.load_state_dict(state["optimizer"])
+        self.step, self.train_seconds = state["step"], state["train_seconds"]
+        torch.set_rng_state(state["rng"]["torch"])
+        if self.rank == 0:   # other ranks keep their own batch stream
+            self.generator.set_state(state["rng"]["batches"])
+        if state["rng"]["cuda"] is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state(state["rng"]["cuda"])
+
+    # ------------------------------------------------------------------ steps
+
+    def _train_step(self, lr):
+        config = self.config
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        x, y = get_batch(self.data.train, config.batch_size, config.context, self.generator, self.device)
+        with autocast(self.device, self.dtype):
+            _, loss = self.train_model(x, y)
+        loss.backward()
+        if config.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return loss.detach()
+
+    def _validation_loss(self, n_tokens=None):
+        config = self.config
+        n_tokens = n_tokens or config.eval_batches * config.batch_size * config.context
+        batches = evaluation_batches(self.data.validation, config.batch_size, config.context, n_tokens)
+        return evaluate(self.eval_model, batches, self.device, self.dtype)
+
+    def _progress(self):
+        config = self.config
+        by_steps = self.step / config.max_steps
+        by_time = self.train_seconds / config.time_budget if config.time_budget else 0.0
+        return max(by_steps, by_time)
+
+    def _synchronize(self):
+        if self.device.startswith("cuda"):
+            torch.cuda.synchronize()
+
+    def _agreed_seconds(self, seconds):
+        # Every rank must stop at the same step and use the same learning rate: take the slowest clock.
+        if self.world == 1:
+            return seconds
+        value = torch.tensor([seconds], dtype=torch.float64, device=self.device)
+        torch.distributed.all_reduce(value, op=torch.distributed.ReduceOp.MAX)
+        return value.item()
+
+    def warm_up(self):
+        """Compile (if on) before the clock starts: one forward and backward, then no trace of it."""
+        if not self.compiled:
+            return
+        x, y = get_batch(self.data.train, self.config.batch_size, self.config.context,
+                         torch.Generator().manual_seed(0), self.device)
+        with autocast(self.device, self.dtype):
+            _, loss = self.train_model(x, y)
+        loss.backward()
+        self.optimizer.zero_grad(set_to_none=True)
+        self._validation_loss(self.config.batch_size * self.config.context)
+        self._synchronize()
+
+    def _finished(self, steps_this_call, stop_for_target):
+        config = self.config
+        return (self.step >= config.max_steps
+                or (config.time_budget is not None and self.train_seconds >= config.time_budget)
+                or (config.stop_after is not None and steps_this_call >= config.stop_after)
+                or stop_for_target)
+
+    def run(self):
+        """Train until max_steps, the time budget, stop_after or target_loss; returns a summary dict."""
+        config = self.config
+        tokens_per_step = config.batch_size * config.context * self.world
+        self.warm_up()
+        wall_start = time.perf_counter()
+        losses, steps_this_call, stop_for_target = [], 0, False
+        window_start, window_seconds, window_steps = time.perf_counter(), self.train_seconds, 0
+        while not self._finished(steps_this_call, stop_for_target):
+            lr = learning_rate(config, self.step, self._progress())
+            losses.append(self._train_step(lr))
+            self.step += 1
+            steps_this_call += 1
+            window_steps += 1
+            at_log = self.step % config.log_interval == 0
+            at_eval = self.step % config.eval_interval == 0
+            # Read the clock (and wait for the GPU) only every few steps: the GPU stays busy.
+            if at_log or at_eval or window_steps % 10 == 0 or self.step >= config.max_steps:
+                self._synchronize()
+                now = time.perf_counter()
+                self.train_seconds = self._agreed_seconds(window_seconds + now - window_start)
+            if at_log or at_eval:
+                record = {"step": self.step, "lr": lr, "train_seconds": round(self.train_seconds, 3),
+                          "train_loss": torch.stack(losses).mean().item(),
+                          "tokens_per_s": tokens_per_step * window_steps / max(now - window_start, 1e-9)}
+                losses = []
+                if at_eval and self.rank == 0:
+                    record["val_loss"] = self._validation_loss()
+                    stop_for_target = config.target_loss is not None and record["val_loss"] <= config.target_loss
+                stop_for_target = self._agree(stop_for_target)
+                self.history.append(record)
+                self.log(record)
+                window_start, window_seconds, window_steps = time.perf_counter(), self.train_seconds, 0
+            if self.rank == 0 and self.step % config.checkpoint_interval == 0:
+                self.save()
+        if window_steps:
+            self._synchronize()
+            self.train_seconds = self._agreed_seconds(window_seconds + time.perf_counter() - window_start)
+        summary = self._finish(wall_start, steps_this_call)
+        return summary
+
+    def _agree(self, flag):
+        if self.world == 1:
+            return flag
+        value = torch.tensor([float(flag)], device=self.device)
+        torch.distributed.broadcast(value, src=0)
+        return bool(value.item())
+
+    def save(self):
+        save_checkpoint(self.run_dir / "checkpoint.pt", self.model, self.optimizer, self.step,
+                        self.train_seconds, self.config, self.data.tokenizer, self.generator)
+
+    def _finish(self, wall_start, steps_this_call):
+        config = self.config
+        self._synchronize()
+        summary = {"preset": config.preset, "device": _device_name(self.device), "world_size": self.world,
+                   "dtype": self.dtype, "compile": self.compiled, "steps": self.step,
+                   "steps_this_call": steps_this_call, "train_seconds": round(self.train_seconds, 2),
+                   "wall_seconds": round(time.perf_counter() - wall_start, 2),
+                   "parameters": sum(p.numel() for p in self.model.parameters()),
+                   "tokens_seen": self.step * config.batch_size * config.context * self.world}
+        rates = [r["tokens_per_s"] for r in self.history[1:] or self.history]
+        summary["tokens_per_s_median"] = round(float(np.median(rates)), 1) if rates else None
+        if self.world > 1:
+            summary["rank_weight_sums"] = self._rank_weight_sums()
+        if self.rank == 0:
+            summary["final_val_loss"] = round(self._validation_loss(config.final_eval_tokens), 4)
+            summary["final_val_tokens"] = config.final_eval_tokens
+            summary["run_dir"] = str(self.run_dir)
+            self.save()
+            (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+            if not config.quiet:
+                print(json.dumps(summary), flush=True)
+        return summary
+
+    def _rank_weight_sums(self):
+        # Every rank's sum of each weight tensor, gathered: equal rows mean DDP kept them in step.
+        sums = torch.stack([p.detach().double().sum() for p in self.model.parameters()])
+        gathered = [torch.zeros_like(sums) for _ in range(self.world)]
+        torch.distributed.all_gather(gathered, sums)
+        return [g.tolist() for g in gathered]
+
+
+def _device_name(device):
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(torch.device(device))
+    return device
+
+
+def train(config, callback=None, resume=None):
+    """Train a GPT with these settings; returns (trainer, summary). callback(record) per log line."""
+    trainer = Trainer(config, callback=callback, resume=resume)
+    try:
+        summary = trainer.run()
+    finally:
+        if trainer.world > 1 and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+    return trainer, summary
+
+
+# ====================================================================== the command line
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m helpers.train", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                        help="starting settings (default: gpu on CUDA, cpu elsewhere)")
+    parser.add_argument("--resume", metavar="RUN_DIR_OR_CHECKPOINT",
+                        help="continue a run from its checkpoint, with its own settings")
+    for field in dataclasses.fields(TrainConfig):
+        if field.name in ("preset",):
+            continue
+        flag = "--" + field.name.replace("_", "-")
+        if field.type is bool:
+            parser.add_argument(flag, action="store_true", default=None)
+        else:
+            parser.add_argument(flag, type=field.type, default=None, metavar=field.name.upper())
+    return parser
+
+
+def config_from_args(args):
+    """The run's TrainConfig: the preset (or the resumed run's settings), then explicit flags."""
+    overrides = {k: v for k, v in vars(args).items() if v is not None and k not in ("preset", "resume")}
+    if args.resume:
+        saved = read_checkpoint(args.resume)["train_config"]
+        saved.setdefault("run_dir", None)
+        run_dir = args.resume if Path(args.resume).is_dir() else str(Path(args.resume).parent)
+        return TrainConfig(**{**saved, "run_dir": run_dir, "stop_after": None, **overrides})
+    preset = args.preset or ("gpu" if choose_device("auto") == "cuda" else "cpu")
+    return config_for(preset, **overrides)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+        _, summary = train(config, resume=args.resume)
+    except CheckpointError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

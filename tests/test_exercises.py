@@ -1,0 +1,116 @@
+"""The exercise checker (helpers/exercises/__init__.py): right answers pass, wrong ones get a message
+that helps, and nothing a learner writes can crash the notebook. Every registered exercise's own
+solution passes its check."""
+import numpy as np
+import pytest
+import torch
+
+from helpers import exercises
+from helpers.exercises import Exercise, check, solution
+
+ROW_SUMS = exercises.register(Exercise(
+    id="99.row_sums", task="sum each row", reference=lambda x: x.sum(axis=-1),
+    make_inputs=lambda rng: (rng.normal(size=(int(rng.integers(2, 5)), 3)),),
+    solution="def row_sums(x):\n    return x.sum(axis=-1)",
+))
+ANSWER_SHAPE = exercises.register(Exercise(
+    id="99.shape", task="the shape of a batch", reference=(2, 11, 8), solution="(2, 11, 8)"))
+TORCH_DOUBLE = exercises.register(Exercise(
+    id="99.double", task="double a tensor", reference=lambda t: 2 * t,
+    make_inputs=lambda rng: (torch.tensor(rng.normal(size=(3, 4)), dtype=torch.float32),),
+    solution="def double(t):\n    return 2 * t"))
+
+
+def run_check(capsys, exercise_id, answer):
+    ok = check(exercise_id, answer)
+    return ok, capsys.readouterr().out
+
+
+def test_a_right_function_passes(capsys):
+    ok, out = run_check(capsys, "99.row_sums", lambda x: np.sum(x, axis=1))
+    assert ok and out.startswith("[ok] 99.row_sums") and "5 random inputs" in out
+
+
+def test_wrong_values_name_the_place_and_both_values(capsys):
+    ok, out = run_check(capsys, "99.row_sums", lambda x: x.sum(axis=-1) + 1)
+    assert not ok and "[not yet]" in out and "values differ" in out and "index (0,)" in out
+
+
+def test_wrong_shape_names_both_shapes(capsys):
+    ok, out = run_check(capsys, "99.row_sums", lambda x: x.sum(axis=0))
+    assert not ok and "expected shape (" in out and "got shape (3,)" in out
+    assert "NumPy array of shape" in out  # the inputs are described too
+
+
+def test_an_exception_is_reported_not_raised(capsys):
+    def broken(x):
+        return x @ np.ones((5, 5))
+    ok, out = run_check(capsys, "99.row_sums", broken)
+    assert not ok and "raised ValueError" in out
+
+
+def test_unwritten_function_and_missing_return(capsys):
+    def unwritten(x):
+        raise NotImplementedError
+    ok, out = run_check(capsys, "99.row_sums", unwritten)
+    assert not ok and "not written yet" in out
+    ok, out = run_check(capsys, "99.row_sums", lambda x: None)
+    assert not ok and "forget to `return`" in out
+
+
+def test_wrong_type_of_answer(capsys):
+    ok, out = run_check(capsys, "99.row_sums", 42)
+    assert not ok and "wants a function" in out
+    ok, out = run_check(capsys, "99.double", lambda t: (2 * t).numpy())
+    assert not ok and "torch tensor" in out and "NumPy array" in out
+    ok, out = run_check(capsys, "99.row_sums", lambda x: list(x.sum(axis=-1)))
+    assert not ok and "expected NumPy array" in out
+
+
+def test_an_answer_that_changes_its_input_cannot_fool_the_check(capsys):
+    def sneaky(x):
+        x[:] = 0
+        return x.sum(axis=-1)
+    ok, out = run_check(capsys, "99.row_sums", sneaky)
+    assert not ok
+
+
+def test_value_exercises(capsys):
+    assert run_check(capsys, "99.shape", (2, 11, 8))[0]
+    ok, out = run_check(capsys, "99.shape", (2, 8, 11))
+    assert not ok and "item 1" in out
+    ok, out = run_check(capsys, "99.shape", ...)
+    assert not ok and "not answered yet" in out
+
+
+def test_unknown_exercise_is_a_message_not_a_crash(capsys):
+    ok, out = run_check(capsys, "99.nope", 1)
+    assert not ok and "There is no exercise '99.nope'" in out and "99.row_sums" in out
+
+
+def test_the_result_is_truthy_and_silent_in_a_notebook():
+    result = check("99.shape", (2, 11, 8))
+    assert result and result == True and repr(result) == "True"  # noqa: E712
+    assert result._ipython_display_() is None
+    assert not check("99.shape", (1,))
+
+
+def test_solution_is_folded_html_and_plain_text():
+    shown = solution("99.row_sums")
+    assert "<details>" in shown._repr_html_() and "return x.sum(axis=-1)" in shown._repr_html_()
+    assert repr(shown).startswith("# Solution to 99.row_sums")
+
+
+def test_ids_cannot_be_registered_twice():
+    with pytest.raises(ValueError, match="registered twice"):
+        exercises.register(Exercise(id="99.shape", task="x", reference=1, solution="1"))
+
+
+def test_every_registered_exercise_accepts_its_own_reference(capsys):
+    for exercise_id in exercises.available():
+        exercise = exercises._get(exercise_id)
+        if exercise.make_inputs is not None:
+            assert check(exercise_id, exercise.reference), capsys.readouterr().out
+        elif not exercise.extra.get("reference_is_not_an_answer"):
+            assert check(exercise_id, exercise.reference), capsys.readouterr().out
+        assert exercise.id.split(".")[0].isdigit(), f"{exercise_id}: ids start with the notebook number"

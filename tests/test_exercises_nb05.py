@@ -1,0 +1,42 @@
+"""The exercises of notebook 05_backprop: each reference passes, a typical mistake fails helpfully."""
+import numpy as np
+import pytest
+
+from helpers import exercises
+from helpers.exercises import _get
+
+IDS = ["05.descent_step", "05.linear_backward", "05.softmax_backward", "05.cross_entropy_backward"]
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_reference_solution_passes(exercise_id, capsys):
+    assert exercises.check(exercise_id, _get(exercise_id).reference)
+    assert "[ok]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_solution_text_runs_and_passes(exercise_id, capsys):
+    namespace = {"np": np}
+    exec(_get(exercise_id).solution, namespace)
+    function = next(v for k, v in namespace.items() if callable(v) and k != "np")
+    assert exercises.check(exercise_id, function)
+
+
+def test_unwritten_skeleton_says_not_written_yet(capsys):
+    def softmax_backward(probs, grad_probs):
+        raise NotImplementedError
+    assert not exercises.check("05.softmax_backward", softmax_backward)
+    assert "not written yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise_id, wrong, hint", [
+    ("05.descent_step", lambda w, lr: w + lr * 2 * w, "differ"),                     # walked uphill
+    ("05.linear_backward", lambda x, w, g: (g @ w.T, g.T @ x), "expected shape"),    # transposed dW
+    ("05.softmax_backward", lambda p, g: p * g, "differ"),                           # forgot the sum
+    ("05.cross_entropy_backward",                                                    # forgot the mean
+     lambda z, t: np.exp(z) / np.exp(z).sum(-1, keepdims=True) - np.eye(z.shape[-1])[t], "differ"),
+])
+def test_typical_mistake_fails_with_a_helpful_message(exercise_id, wrong, hint, capsys):
+    assert not exercises.check(exercise_id, wrong)
+    out = capsys.readouterr().out
+    assert "[not yet]" in out and hint in out and "shape" in out

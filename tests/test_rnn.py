@@ -1,0 +1,87 @@
+"""Tests of helpers/rnn.py: the tanh RNN equals torch.nn.RNN, the recurrent scale does what it says,
+gradient norms equal a hand-built Jacobian, and the chain of dependent steps grows with T for an RNN only."""
+import numpy as np
+import pytest
+import torch
+
+from helpers import rnn as rnn_module
+from helpers.attention import causal_mask, scaled_dot_product_attention
+from helpers.rnn import TanhRNN, dependency_depth, set_recurrent_scale, state_gradient_norms
+
+
+def _copy_into_torch_rnn(ours):
+    reference = torch.nn.RNN(ours.input_to_hidden.in_features, ours.hidden_size, batch_first=True)
+    with torch.no_grad():
+        reference.weight_ih_l0.copy_(ours.input_to_hidden.weight)
+        reference.bias_ih_l0.copy_(ours.input_to_hidden.bias)
+        reference.weight_hh_l0.copy_(ours.hidden_to_hidden.weight)
+        reference.bias_hh_l0.zero_()
+    return reference
+
+
+@pytest.mark.parametrize("batch, length, features, hidden", [(1, 1, 3, 4), (2, 7, 5, 3), (3, 12, 2, 8)])
+def test_tanh_rnn_equals_torch_rnn(batch, length, features, hidden):
+    torch.manual_seed(0)
+    ours = TanhRNN(features, hidden).double()
+    reference = _copy_into_torch_rnn(ours).double()
+    x, h0 = torch.randn(batch, length, features, dtype=torch.float64), torch.randn(batch, hidden, dtype=torch.float64)
+    states, last = ours(x, h0)
+    ref_states, ref_last = reference(x, h0[None])
+    assert states.shape == (batch, length, hidden)
+    assert torch.allclose(states, ref_states) and torch.allclose(last, ref_last[0])
+
+
+def test_tanh_rnn_explains_a_wrong_input_shape():
+    with pytest.raises(ValueError, match=r"\(batch, length, features\), got shape \(5, 3\)"):
+        TanhRNN(3, 4)(torch.zeros(5, 3))
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.0, 1.7])
+def test_set_recurrent_scale_stretches_every_direction_by_scale(scale):
+    rnn = set_recurrent_scale(TanhRNN(3, 6), scale)
+    singular_values = torch.linalg.svdvals(rnn.hidden_to_hidden.weight.double())
+    assert torch.allclose(singular_values, torch.full((6,), scale, dtype=torch.float64), atol=1e-5)
+
+
+def test_state_gradient_norms_equal_the_full_jacobian():
+    torch.manual_seed(1)
+    rnn = TanhRNN(3, 5).double()
+    x = torch.randn(1, 6, 3, dtype=torch.float64)
+    jacobian = torch.autograd.functional.jacobian(lambda inp: rnn(inp)[1], x)   # (1, H, 1, T, C)
+    expected = jacobian[0, :, 0].pow(2).sum(dim=(0, 2)).sqrt()                   # (T,)
+    assert torch.allclose(state_gradient_norms(rnn, x), expected)
+
+
+def test_gradient_norms_shrink_like_a_power_of_the_scale_near_zero():
+    # With tiny inputs tanh is nearly the identity, so d h_T / d x_t ~ W_hh^(T-1-t) W_xh: a power law.
+    torch.manual_seed(2)
+    rnn = set_recurrent_scale(TanhRNN(4, 8).double(), 0.6)
+    torch.nn.init.zeros_(rnn.input_to_hidden.bias)                    # keep the states near 0
+    norms = state_gradient_norms(rnn, 1e-4 * torch.randn(1, 10, 4, dtype=torch.float64))
+    ratios = (norms[:-1] / norms[1:]).numpy()
+    assert np.allclose(ratios, 0.6, rtol=1e-3)
+
+
+def test_attention_gradient_norms_reach_every_input_directly():
+    torch.manual_seed(3)
+    x = torch.randn(1, 8, 4)
+    w_q, w_k, w_v = (torch.randn(4, 4) for _ in range(3))
+    norms = rnn_module.attention_gradient_norms(x, w_q, w_k, w_v)
+    assert norms.shape == (8,) and bool((norms > 0).all())
+
+
+@pytest.mark.parametrize("length", [1, 5, 40])
+def test_dependency_depth_grows_with_length_for_the_rnn_only(length):
+    torch.manual_seed(4)
+    rnn, w = TanhRNN(4, 4), torch.randn(4, 4)
+
+    def depths(T):
+        x = torch.randn(1, T, 4, requires_grad=True)
+        attention_out, _ = scaled_dot_product_attention(x @ w, x @ w, x @ w, causal_mask(T, like=x))
+        return dependency_depth(rnn(x)[1]), dependency_depth(attention_out)
+
+    rnn_short, attention_short = depths(length)
+    rnn_long, attention_long = depths(2 * length)
+    assert rnn_long - rnn_short >= length                     # at least one more step per extra token
+    assert attention_long == attention_short                  # the same short chain at any length
+    assert dependency_depth(torch.zeros(3)) == 0              # no recorded operations, no chain
