@@ -1,0 +1,91 @@
+"""Repository checks: what a maintainer could break without any unit test noticing."""
+import json
+import pathlib
+import re
+import tomllib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+HELPER_MODULES = sorted(p for p in (ROOT / "helpers").glob("*.py") if p.name != "__init__.py")
+
+
+def _pyproject():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def _requirement_name(spec):
+    return re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 2, "notebooks/ should hold the numbered notebooks"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_after_a_clean_run_all(path):
+    nb = json.loads(path.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), (
+        f"{path.name}: execution counts {counts[:10]}...: run `make execute NOTEBOOKS={path.relative_to(ROOT)}`")
+    errors = [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
+    assert not errors, f"{path.name} was committed with an error output: {errors[0].get('ename')}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_title_slides_and_exercises(path):
+    nb = json.loads(path.read_text())
+    markdown = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    assert markdown and markdown[0].startswith(f"# {path.name[:2]} · "), "open with '# NN · Title'"
+    assert all("slideshow" in c["metadata"] for c in nb["cells"]), "every cell needs slide metadata"
+    if not path.name.startswith("00"):
+        assert any(re.search(r"^## Exercises", m, re.M) for m in markdown), "end with '## Exercises'"
+    assert path.stat().st_size < 3_000_000, "keep notebooks under 3 MB (smaller figures)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_starts_with_setup_and_leaks_no_machine_path(path):
+    nb = json.loads(path.read_text())
+    first_code = next("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "helpers.setup(seed=" in first_code, "the first code cell calls helpers.setup(seed=...)"
+    text = json.dumps([c.get("outputs", []) for c in nb["cells"]])
+    leak = re.search(r"(/root/|/home/\w|/work/|/tmp/(?!ipykernel))", text)
+    assert not leak, f"{path.name}: an output shows a machine path near {text[leak.start():leak.start() + 40]!r}"
+
+
+@pytest.mark.parametrize("path", HELPER_MODULES, ids=lambda p: p.name)
+def test_helper_module_names_its_notebook_and_has_tests(path):
+    source = path.read_text()
+    docstring = re.match(r'\s*"""(.*?)"""', source, re.S)
+    assert docstring and re.search(r"\b0\d_\w+|notebook", docstring.group(1)), (
+        f"helpers/{path.name}: the module docstring should name the notebook that builds it")
+    assert (ROOT / "tests" / f"test_{path.stem}.py").exists(), f"tests/test_{path.stem}.py is missing"
+
+
+def test_readme_map_links_every_notebook_and_leads_with_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    for path in NOTEBOOKS:
+        assert f"(notebooks/{path.name})" in readme, f"README's map should link {path.name}"
+    commands = readme.split("```")[1]
+    assert "make lab" in commands and "make test" in commands
+
+
+def test_constraints_pin_every_dependency():
+    pinned = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pinned[name.lower().replace("_", "-")] = version
+    deps = _pyproject()["project"]["dependencies"]
+    extras = _pyproject()["project"].get("optional-dependencies", {})
+    for spec in deps + [d for group in extras.values() for d in group]:
+        assert _requirement_name(spec) in pinned, f"constraints.txt does not pin {spec}"
+    assert pinned["torch"] == "2.13.0"
+
+
+def test_make_install_uses_the_constraints():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"pip install .*-c constraints\.txt", makefile)
