@@ -29,8 +29,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# Jupyter refuses to run as root (containers, some cloud machines) unless told it is on purpose.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+
 lab: install
-	$(BIN)/jupyter lab --port=$(PORT) notebooks/00_welcome.ipynb
+	$(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG) notebooks/00_welcome.ipynb
 
 test: install test-unit test-notebooks
 
