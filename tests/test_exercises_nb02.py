@@ -1,0 +1,59 @@
+"""The exercises of notebook 02_embeddings: each reference passes, a typical mistake fails helpfully."""
+import numpy as np
+import pytest
+
+from helpers import exercises
+from helpers.exercises import _get
+
+IDS = ["02.one_hot", "02.neighbour_counts", "02.ppmi", "02.positional_encoding"]
+
+
+def test_the_notebook_has_these_exercises():
+    assert [i for i in exercises.available() if i.startswith("02.")] == sorted(IDS)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_reference_solution_passes(exercise_id, capsys):
+    assert exercises.check(exercise_id, _get(exercise_id).reference)
+    assert "[ok]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_solution_text_runs_and_passes(exercise_id, capsys):
+    namespace = {"np": np}
+    exec(_get(exercise_id).solution, namespace)
+    function = next(v for k, v in namespace.items() if callable(v) and k != "np")
+    assert exercises.check(exercise_id, function)
+    assert "[ok]" in capsys.readouterr().out
+
+
+def test_unwritten_skeleton_says_not_written_yet(capsys):
+    def one_hot(ids, vocab_size):
+        raise NotImplementedError
+    assert not exercises.check("02.one_hot", one_hot)
+    assert "not written yet" in capsys.readouterr().out
+
+
+def _ppmi_forgot_the_positive_part(counts):
+    total = counts.sum()
+    with np.errstate(divide="ignore"):
+        pmi = np.log(counts / total / (counts.sum(1)[:, None] / total * counts.sum(0)[None] / total))
+    return np.where(counts > 0, pmi, 0.0)
+
+
+def _encoding_sin_cos_in_halves(length, dim):
+    angles = np.arange(length)[:, None] / 10000 ** (np.arange(0, dim, 2)[None] / dim)
+    return np.concatenate([np.sin(angles), np.cos(angles)], axis=1)
+
+
+@pytest.mark.parametrize("exercise_id, wrong, hint", [
+    ("02.one_hot", lambda ids, v: np.eye(v)[ids].T, "expected shape"),                # rows and columns swapped
+    ("02.neighbour_counts",                                                          # only one direction
+     lambda ids, v: np.histogram2d(ids[:-1], ids[1:], bins=v, range=[[0, v], [0, v]])[0], "differ"),
+    ("02.ppmi", _ppmi_forgot_the_positive_part, "differ"),
+    ("02.positional_encoding", _encoding_sin_cos_in_halves, "differ"),
+])
+def test_typical_mistake_fails_with_a_helpful_message(exercise_id, wrong, hint, capsys):
+    assert not exercises.check(exercise_id, wrong)
+    out = capsys.readouterr().out
+    assert "[not yet]" in out and hint in out and "on inputs" in out
