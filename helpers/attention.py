@@ -45,7 +45,7 @@ def softmax(x, axis=-1):
     if _is_torch(x):
         if not torch.is_floating_point(x):
             x = x.float()
-        xmax = x.detach().amax(dim=axis, keepdim=True)
+        xmax = x.detach().amax(dim=axis, keepdim=True)   # a constant shift: no gradient needed
         lib_exp = torch.exp
     else:
         x = np.asarray(x)

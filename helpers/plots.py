@@ -49,6 +49,39 @@ def broadcast_picture(a, b):
 
 # ====================================================================== 02_embeddings
 
+def word_map(points, words, groups=None, missing=(), ax=None, title="chosen words, flattened to 2-D"):
+    """Words as labelled dots on a plane (notebook 02); `groups` (one name per word) colours them."""
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 4.4))
+    names = list(groups) if groups is not None else [None] * len(words)
+    for group in dict.fromkeys(names):
+        chosen = [i for i, name in enumerate(names) if name == group]
+        ax.scatter(points[chosen, 0], points[chosen, 1], s=25, label=group)
+    for (x, y), word in zip(points, words):
+        ax.annotate(word, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=10)
+    if groups is not None:
+        ax.legend(fontsize=8, loc="best", framealpha=0.6)
+    if len(missing):
+        ax.text(0.01, 0.01, "no vector: " + ", ".join(missing), transform=ax.transAxes, fontsize=9, color="gray")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title)
+    return ax
+
+
+def neighbour_bars(word, neighbours, ax=None):
+    """A word's nearest neighbours as horizontal bars of cosine similarity (notebook 02)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.8, 0.3 * len(neighbours) + 1.2))
+    names = [name for name, _ in neighbours][::-1]  # best at the top
+    ax.barh(names, [similarity for _, similarity in neighbours][::-1], color="tab:blue")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("cosine similarity")
+    ax.set_title(f"nearest to {word!r}")
+    return ax
+
+
 
 # ====================================================================== 03_attention
 
@@ -89,11 +122,14 @@ def plot_softmax_state(state, d_k, temperature, scaled, axes=None):
     axes[0].bar(np.arange(n_keys), state["weights"], color="tab:blue")
     axes[0].set_ylim(0, 1)
     axes[0].set_xlabel("key")
-    how = "q.k / sqrt(d_k)" if scaled else "q.k (unscaled)"
-    axes[0].set_title(f"softmax({how} / {temperature:.2g}), d_k={d_k}\n"
+    how = "scores q·k / √d_k" if scaled else "scores q·k, unscaled"
+    axes[0].set_title(f"weights: d_k = {d_k}, {how}, T = {temperature:.2g}\n"
                       f"max weight {state['max_weight']:.2f}, entropy {state['entropy']:.2f}", fontsize=10)
+    axes[0].set_xticks(range(n_keys))
     image = axes[1].imshow(state["jacobian"], cmap="RdBu_r", vmin=-0.25, vmax=0.25)
     axes[1].grid(False)
+    axes[1].set_xticks(range(n_keys))
+    axes[1].set_yticks(range(n_keys))
     axes[1].set_xlabel("score moved")
     axes[1].set_ylabel("weight that changes")
     axes[1].set_title(f"gradient d weights / d scores\nsize (Frobenius norm) {state['gradient_size']:.3f}",
@@ -130,8 +166,11 @@ def plot_descent(path, ax=None, title=None):
 
 # ====================================================================== 06_why_transformers
 
-def plot_gradient_norms(norms_by_label, ax=None, title="How much the last output feels each input"):
-    """Gradient norms ||d last / d x_t|| against how many steps back input t is, on a log scale."""
+def plot_gradient_norms(norms_by_label, ax=None, title="How much the last output feels each input", ylim=None):
+    """Gradient norms ||d last / d x_t|| against how many steps back input t is, on a log scale.
+
+    ylim: fixed (bottom, top) limits, so that pictures for different settings compare (the widget).
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 3.6))
     for label, norms in norms_by_label.items():
@@ -139,6 +178,8 @@ def plot_gradient_norms(norms_by_label, ax=None, title="How much the last output
         steps_back = np.arange(len(norms))[::-1]             # the newest input is 0 steps back
         style = "--" if "attention" in label else "-"
         ax.semilogy(steps_back, norms, style, lw=2, label=label)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.set_xlabel("steps between the input and the last output")
     ax.set_ylabel("gradient norm (log scale)")
     ax.set_title(title, fontsize=11)
@@ -152,6 +193,8 @@ def plot_timings(lengths, seconds_by_label, ax=None, title="Time for one sequenc
         _, ax = plt.subplots(figsize=(6, 3.6))
     for label, seconds in seconds_by_label.items():
         ax.loglog(lengths, np.asarray(seconds) * 1e3, "o-", lw=2, label=label)
+    ax.set_xticks(lengths, [str(length) for length in lengths])
+    ax.minorticks_off()
     ax.set_xlabel("sequence length T")
     ax.set_ylabel("milliseconds")
     ax.set_title(title, fontsize=11)
@@ -162,5 +205,87 @@ def plot_timings(lengths, seconds_by_label, ax=None, title="Time for one sequenc
 
 # ====================================================================== 08_what_is_it
 
+def it_attention(explained, ax=None, title=None):
+    """Heatmap of the attention from "it" in each layer (rows) over the sentence's words (columns),
+    from `helpers.itmodel.explain`; the model's answer is framed in red."""
+    rows = np.array(explained["attention_from_it"])                 # (layers, words)
+    words = explained["words"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.6 * len(words) + 1.5, 0.5 * len(rows) + 1.4))
+    labels = [f"layer {i + 1}" for i in range(len(rows))]
+    heatmap(rows, labels, words, title=title, ax=ax, vmin=0, vmax=1, fmt="{:.2f}")
+    answer = words.index(explained["answer"]) if explained["answer"] in words else None
+    if answer is not None:
+        ax.add_patch(plt.Rectangle((answer - 0.5, len(rows) - 1.5), 1, 1, fill=False, edgecolor="red", lw=2.5))
+    return ax
+
+
+def it_attention_pair(explained_pair, titles):
+    """Two sentences' `it_attention` heatmaps, one above the other (notebook 08's main figure)."""
+    width = max(len(e["words"]) for e in explained_pair)
+    fig, axes = plt.subplots(len(explained_pair), 1, figsize=(0.6 * width + 1.5, 1.9 * len(explained_pair)))
+    for ax, explained, title in zip(np.atleast_1d(axes), explained_pair, titles):
+        it_attention(explained, ax=ax, title=title)
+    fig.tight_layout()
+    return fig
+
 
 # ====================================================================== 09_gpt_on_gpu
+
+def loss_curves(history, ax=None, title="loss while training"):
+    """Training and validation loss against the step, from train.py's log records (notebook 09)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 3.4))
+    train = [(r["step"], r["train_loss"]) for r in history if "train_loss" in r]
+    val = [(r["step"], r["val_loss"]) for r in history if "val_loss" in r]
+    if train:
+        ax.plot(*zip(*train), label="training batches", color="tab:blue")
+    if val:
+        ax.plot(*zip(*val), "o-", label="held-out plays", color="tab:orange")
+    ax.set_xlabel("step")
+    ax.set_ylabel("cross-entropy (nats per token)")
+    ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+class LiveLossPlot:
+    """A callback for helpers.train.train that redraws the loss curves in place as records come in.
+
+    It redraws only on records with a validation loss (or every `every` records), so it stays
+    cheap on a CPU. Call `close()` at the end; it returns the history for a final static figure.
+    """
+
+    def __init__(self, every=None):
+        self.history, self.every, self.handle, self.count = [], every, None, 0
+
+    def __call__(self, record):
+        from IPython.display import display
+
+        self.history.append(record)
+        self.count += 1
+        if "val_loss" not in record and not (self.every and self.count % self.every == 0):
+            return
+        fig, ax = plt.subplots(figsize=(6.4, 3.4))
+        loss_curves(self.history, ax=ax, title=f"step {record['step']}")
+        if self.handle is None:
+            self.handle = display(fig, display_id=True)
+        else:
+            self.handle.update(fig)
+        plt.close(fig)
+
+    def close(self):
+        return self.history
+
+
+def next_token_bars(labels, probs, ax=None, title=None):
+    """Bars of the likeliest next tokens and their probabilities (notebook 09's sampling widget)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 2.8))
+    ax.bar(range(len(labels)), probs, color="tab:purple")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("probability")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -68,6 +68,72 @@ def shape_playground():
 
 # ====================================================================== 02_embeddings
 
+def neighbour_table(word_vectors, word, k=8):
+    """The text the neighbour explorer shows: `word`'s k nearest words by cosine, or why there are none.
+
+    word_vectors: a helpers.embeddings.WordVectors. The typed word is lower-cased and trimmed.
+    """
+    word = word.strip().lower()
+    if not word:
+        return "Type a word."
+    if word not in word_vectors:
+        return (f"{word!r} has no vector: it is not among the {len(word_vectors.vocab)} most frequent "
+                f"words of the plays (rare and unseen words get none).")
+    count = int(word_vectors.word_counts[word_vectors.token_to_id[word]])
+    lines = [f"nearest to {word!r} ({count} times in the plays):"]
+    lines += [f"  {other:<14} {similarity:.2f}" for other, similarity in word_vectors.neighbours(word, k)]
+    return "\n".join(lines)
+
+
+def word_map_points(word_vectors, words):
+    """(points (n, 2), kept words, missing words): chosen words' vectors flattened to 2-D.
+
+    The 2-D map is a PCA of just these words: centre their vectors, keep the two directions in
+    which they differ most. Words without a vector are left out and listed as missing.
+    Each axis's sign is fixed (its largest coordinate positive) so the picture does not flip.
+    """
+    cleaned = [w.strip().lower() for w in words if w.strip()]
+    kept = list(dict.fromkeys(w for w in cleaned if w in word_vectors))  # no repeats, order kept
+    missing = [w for w in cleaned if w not in word_vectors]
+    if len(kept) < 2:
+        return np.zeros((len(kept), 2)), kept, missing
+    matrix = np.stack([word_vectors[w] for w in kept])  # (n, dim)
+    centred = matrix - matrix.mean(axis=0)
+    _, _, directions = np.linalg.svd(centred, full_matrices=False)  # directions (n, dim)
+    points = centred @ directions[:2].T  # (n, 2)
+    if points.shape[1] < 2:  # two words give one direction only
+        points = np.pad(points, ((0, 0), (0, 2 - points.shape[1])))
+    signs = np.sign(points[np.abs(points).argmax(axis=0), np.arange(2)])
+    return points * np.where(signs == 0, 1, signs), kept, missing
+
+
+def neighbour_explorer(word_vectors, start="king", k=8):
+    """Type or pick a word, see its nearest neighbours (notebook 02)."""
+    import ipywidgets as widgets
+
+    box = widgets.Combobox(value=start, options=list(word_vectors.vocab[:2000]), ensure_option=False,
+                           description="word", placeholder="type a word")
+    count = widgets.IntSlider(value=k, min=1, max=20, description="neighbours")
+    return widgets.interactive(lambda word, k: print(neighbour_table(word_vectors, word, k)), word=box, k=count)
+
+
+def word_map_explorer(word_vectors, words):
+    """Edit a comma-separated list of words and see them on a 2-D map (notebook 02)."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    from helpers.plots import word_map
+
+    box = widgets.Textarea(value=", ".join(words), description="words", layout={"width": "95%"})
+
+    def show(text):
+        points, kept, missing = word_map_points(word_vectors, text.split(","))
+        word_map(points, kept, missing=missing)
+        plt.show()
+
+    return widgets.interactive(show, text=box)
+
+
 
 # ====================================================================== 03_attention: query explorer
 
@@ -93,11 +159,29 @@ def query_attention(x, w_q, w_k, w_v, query_index, mask=None):
     return {"query": query, "scores": scores, "scaled": scaled, "weights": weights[0], "output": output[0]}
 
 
+def figure_png(draw):
+    """Run draw() (it makes a matplotlib figure), return the figure as PNG bytes and close it.
+
+    The widgets of notebooks 03 and 04 show their figure as an image widget, so nothing is
+    printed or displayed while they update (the same in JupyterLab, nbconvert and nbval).
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+
+    with plt.ioff():
+        draw()
+        figure = plt.gcf()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", bbox_inches="tight")
+        plt.close(figure)
+    return buffer.getvalue()
+
+
 def attention_explorer(words_by_sentence, inputs_by_sentence, w_q, w_k, w_v, feature_names=None,
                        start=(0, "it")):
     """Pick a sentence and a query word; see its scaled scores, weights and output (notebook 03)."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
 
     from helpers.plots import plot_query_attention
 
@@ -106,20 +190,26 @@ def attention_explorer(words_by_sentence, inputs_by_sentence, w_q, w_k, w_v, fea
     word_options = lambda s: [(f"{i}: {w}", i) for i, w in enumerate(words_by_sentence[s])]
     word_box = widgets.Dropdown(options=word_options(start[0]), description="query word",
                                 value=words_by_sentence[start[0]].index(start[1]))
+    picture = widgets.Image(format="png")
+
+    def redraw(_=None):
+        sentence, query_index = sentence_box.value, word_box.value
+        result = query_attention(inputs_by_sentence[sentence], w_q, w_k, w_v, query_index)
+        picture.value = figure_png(lambda: plot_query_attention(
+            words_by_sentence[sentence], result, query_index, feature_names))
 
     def new_sentence(change):  # keep the same position when the sentence changes
         position = min(word_box.value, len(words_by_sentence[change["new"]]) - 1)
+        word_box.unobserve(redraw, names="value")
         word_box.options = word_options(change["new"])
         word_box.value = position
+        word_box.observe(redraw, names="value")
+        redraw()
 
     sentence_box.observe(new_sentence, names="value")
-
-    def show(sentence, query_index):
-        result = query_attention(inputs_by_sentence[sentence], w_q, w_k, w_v, query_index)
-        plot_query_attention(words_by_sentence[sentence], result, query_index, feature_names)
-        plt.show()
-
-    return widgets.interactive(show, sentence=sentence_box, query_index=word_box)
+    word_box.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([sentence_box, word_box, picture])
 
 
 # ====================================================================== 04_softmax_and_scaling: d_k and temperature
@@ -154,20 +244,23 @@ def softmax_state(d_k=64, temperature=1.0, scaled=True, n_keys=10, seed=0):
 def softmax_explorer():
     """Sliders for d_k and the temperature, a box for the sqrt(d_k) scaling (notebook 04)."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
 
     from helpers.plots import plot_softmax_state
 
-    def show(d_k, temperature, scaled):
-        plot_softmax_state(softmax_state(d_k, temperature, scaled), d_k, temperature, scaled)
-        plt.show()
+    d_k = widgets.SelectionSlider(options=[2 ** i for i in range(11)], value=64, description="d_k")
+    temperature = widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.05,
+                                         description="temperature")
+    scaled = widgets.Checkbox(value=True, description="divide by sqrt(d_k)")
+    picture = widgets.Image(format="png")
 
-    return widgets.interactive(
-        show,
-        d_k=widgets.SelectionSlider(options=[2 ** i for i in range(11)], value=64, description="d_k"),
-        temperature=widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.05, description="temperature"),
-        scaled=widgets.Checkbox(value=True, description="divide by sqrt(d_k)"),
-    )
+    def redraw(_=None):
+        state = softmax_state(d_k.value, temperature.value, scaled.value)
+        picture.value = figure_png(lambda: plot_softmax_state(state, d_k.value, temperature.value, scaled.value))
+
+    for control in (d_k, temperature, scaled):
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([d_k, temperature, scaled]), picture])
 
 
 # ====================================================================== 05_backprop: learning-rate stepper
@@ -244,6 +337,9 @@ def gradients_through_time(scale, length=40, hidden=32, features=8, seed=0):
             "attention": attention_gradient_norms(inputs, w_q, w_k, w_v).detach().numpy()}
 
 
+GRADIENT_NORM_LIMITS = (1e-14, 1e6)   # fixed, so the picture tilts as the slider moves instead of rescaling
+
+
 def recurrent_scale_explorer(length=40):
     """A slider for the scale of W_hh; draws the gradient norms through time on a log scale."""
     import ipywidgets as widgets
@@ -253,10 +349,11 @@ def recurrent_scale_explorer(length=40):
 
     def show(scale):
         norms = gradients_through_time(scale, length)
-        plot_gradient_norms({f"RNN, W_hh scale {scale:.2f}": norms["rnn"], "attention": norms["attention"]})
+        plot_gradient_norms({f"RNN, W_hh scale {scale:.2f}": norms["rnn"], "attention": norms["attention"]},
+                            ylim=GRADIENT_NORM_LIMITS)
         plt.show()
 
-    slider = widgets.FloatSlider(value=1.0, min=0.3, max=2.5, step=0.05, description="W_hh scale",
+    slider = widgets.FloatSlider(value=1.0, min=0.5, max=2.5, step=0.05, description="W_hh scale",
                                  continuous_update=False)
     return widgets.interactive(show, scale=slider)
 
@@ -264,5 +361,92 @@ def recurrent_scale_explorer(length=40):
 
 # ====================================================================== 08_what_is_it
 
+def it_sentence_answer(model, agent, verb, obj, clause, voice):
+    """Build a sentence from menu choices and ask the trained "it" model about it.
+
+    Returns (explained, summary): `explained` as from helpers.itmodel.explain, and one line such
+    as 'the bond was sold by the trader because it was tired -> "it" = trader (right)'.
+    """
+    from helpers import itdata, itmodel
+
+    sentence = itdata.sentence_from_choices(agent, verb, obj, clause, voice)
+    explained = itmodel.explain(model, sentence)
+    verdict = "right" if explained["answer"] == sentence.referent else f"wrong: it is the {sentence.referent}"
+    return explained, f'{sentence.text} -> "it" = {explained["answer"]} ({verdict})'
+
+
+def it_sentence_widget(model):
+    """Menus for agent, verb, object, clause and voice; shows the answer and the attention from "it"."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    from helpers import itdata, plots
+
+    def show(agent, verb, obj, clause, voice):
+        explained, summary = it_sentence_answer(model, agent, verb, obj, clause, voice)
+        print(summary)
+        plots.it_attention(explained, title='attention from "it" (the answer framed in red)')
+        plt.show()
+
+    menus = dict(agent=itdata.AGENTS, verb=itdata.VERBS, obj=itdata.OBJECTS, clause=itdata.CLAUSES,
+                 voice=itdata.VOICES)
+    controls = {name: widgets.Dropdown(options=options, description=name) for name, options in menus.items()}
+    controls["clause"].value = "was trained to do so"
+    return widgets.interactive(show, **controls)
+
 
 # ====================================================================== 09_gpt_on_gpu
+
+def next_token_probabilities(logits, temperature=1.0, top_k=None):
+    """Next-token probabilities from one row of logits (V,), at a temperature, keeping the top_k.
+
+    NumPy in, NumPy out, summing to 1. The same rule as helpers.model.generate (notebook 09).
+    """
+    logits = np.asarray(logits, dtype=np.float64) / temperature
+    if top_k is not None and top_k < logits.size:
+        kth_best = np.sort(logits)[-top_k]
+        logits = np.where(logits < kth_best, -np.inf, logits)
+    weights = np.exp(logits - logits.max())
+    return weights / weights.sum()
+
+
+def show_token(token):
+    """A token as it reads in a label: a space as '␣', a line break as '⏎'."""
+    return token.replace(" ", "␣").replace("\n", "⏎")
+
+
+def sampling_view(model, tokenizer, prompt, temperature=1.0, top_k=None, n_new=120, n_bars=10, seed=0):
+    """What the sampling widget shows: (labels, probabilities of the n_bars likeliest next tokens,
+    a sampled continuation of the prompt). Seeded: the same settings give the same text."""
+    import torch
+    from helpers.model import generate
+
+    device = next(model.parameters()).device
+    idx = torch.tensor([tokenizer.encode(prompt)], device=device)              # (1, T)
+    model.eval()
+    with torch.no_grad():
+        logits = model(idx[:, -model.config.context:])[0][0, -1].float().cpu().numpy()  # (V,)
+    probs = next_token_probabilities(logits, temperature, top_k)
+    order = np.argsort(-probs)[:n_bars]
+    labels = [show_token(tokenizer.decode([int(i)])) for i in order]
+    generator = torch.Generator(device=device).manual_seed(seed)
+    out = generate(model, idx, n_new, temperature=temperature, top_k=top_k, generator=generator)
+    return labels, probs[order], tokenizer.decode(out[0, idx.shape[1]:].tolist())
+
+
+def sampling_explorer(model, tokenizer, prompt="ROMEO:\n"):
+    """Sliders for temperature and top-k: the next-token bars and a sample move with them."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from helpers.plots import next_token_bars
+
+    def show(temperature, top_k):
+        labels, probs, text = sampling_view(model, tokenizer, prompt, temperature, top_k or None)
+        next_token_bars(labels, probs, title=f"after {show_token(prompt[-12:])!r}: T={temperature}, top-k={top_k or 'off'}")
+        plt.show()
+        print(prompt + text)
+
+    return widgets.interactive(
+        show,
+        temperature=widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1, description="temperature"),
+        top_k=widgets.IntSlider(value=0, min=0, max=len(tokenizer), description="top-k (0 off)"))

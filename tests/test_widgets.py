@@ -92,3 +92,129 @@ def test_gradients_through_time_vanish_and_explode_with_the_scale():
 def test_recurrent_scale_explorer_builds():
     pytest.importorskip("ipywidgets")
     assert widgets.recurrent_scale_explorer(length=10) is not None
+
+
+# ---------------------------------------------------------------- 02_embeddings: neighbours and 2-D map
+
+def _toy_word_vectors():
+    from helpers.embeddings import WordVectors
+
+    vocab = ["king", "queen", "apple", "pear", "duke"]
+    vectors = np.array([[1.0, 0.1, 0.0], [0.9, 0.3, 0.0], [0.0, 1.0, 0.2], [0.1, 0.9, 0.3], [1.0, 0.0, 0.1]])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return WordVectors(vocab, vectors, np.array([50, 40, 30, 20, 10]))
+
+
+def test_neighbour_table_lists_neighbours_or_says_why_not():
+    toy = _toy_word_vectors()
+    table = widgets.neighbour_table(toy, "  King ", k=2)
+    lines = table.splitlines()
+    assert lines[0] == "nearest to 'king' (50 times in the plays):"
+    assert [line.split()[0] for line in lines[1:]] == ["duke", "queen"]
+    assert "'swap' has no vector" in widgets.neighbour_table(toy, "swap")
+    assert widgets.neighbour_table(toy, " ") == "Type a word."
+
+
+def test_word_map_points_keeps_distances_of_the_chosen_words():
+    toy = _toy_word_vectors()
+    points, kept, missing = widgets.word_map_points(toy, ["king", "queen", "swap", "apple", "pear", "king"])
+    assert kept == ["king", "queen", "apple", "pear"] and missing == ["swap"]
+    assert points.shape == (4, 2)
+    distance = lambda a, b: np.linalg.norm(points[kept.index(a)] - points[kept.index(b)])
+    assert distance("king", "queen") < distance("king", "apple")
+    assert np.allclose(points.mean(axis=0), 0)
+    two, kept_two, _ = widgets.word_map_points(toy, ["king", "pear"])
+    assert two.shape == (2, 2) and kept_two == ["king", "pear"]
+    assert widgets.word_map_points(toy, ["swap"])[0].shape == (0, 2)
+
+
+def test_embedding_widgets_build():
+    pytest.importorskip("ipywidgets")
+    toy = _toy_word_vectors()
+    assert widgets.neighbour_explorer(toy, start="king", k=2) is not None
+    assert widgets.word_map_explorer(toy, ["king", "queen", "apple"]) is not None
+
+
+# ---------------------------------------------------------------- 03_attention: query explorer
+
+def _attention_toy(seed=0, T=5, D=6, d_k=3, d_v=4):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(T, D)), rng.normal(size=(D, d_k)), rng.normal(size=(D, d_k)),
+            rng.normal(size=(D, d_v)))
+
+
+def test_query_attention_matches_attention_on_all_queries():
+    from helpers.attention import scaled_dot_product_attention
+
+    x, w_q, w_k, w_v = _attention_toy()
+    output, weights = scaled_dot_product_attention(x @ w_q, x @ w_k, x @ w_v)
+    for i in range(len(x)):
+        result = widgets.query_attention(x, w_q, w_k, w_v, i)
+        assert np.allclose(result["weights"], weights[i]) and np.allclose(result["output"], output[i])
+        assert np.allclose(result["scaled"], result["scores"] / np.sqrt(3))
+        assert np.isclose(result["weights"].sum(), 1.0)
+
+
+def test_query_attention_with_a_causal_mask_hides_later_words():
+    from helpers.attention import causal_mask
+
+    x, w_q, w_k, w_v = _attention_toy()
+    result = widgets.query_attention(x, w_q, w_k, w_v, 2, mask=causal_mask(5))
+    assert np.all(result["weights"][3:] == 0) and np.all(np.isneginf(result["scaled"][3:]))
+    assert np.isclose(result["weights"][:3].sum(), 1.0)
+
+
+def test_attention_explorer_builds_and_follows_the_menus():
+    pytest.importorskip("ipywidgets")
+    x, w_q, w_k, w_v = _attention_toy()
+    words = [["a", "b", "it", "c", "d"], ["e", "it", "f"]]
+    explorer = widgets.attention_explorer(words, [x, x[:3]], w_q, w_k, w_v)
+    sentence_box, word_box, picture = explorer.children
+    assert word_box.value == 2 and picture.value[:4] == b"\x89PNG"
+    sentence_box.value = 1                              # shorter sentence: position clipped to 2
+    assert word_box.value == 2 and len(word_box.options) == 3
+    word_box.value = 0
+    assert picture.value[:4] == b"\x89PNG"
+
+
+# ---------------------------------------------------------------- 04_softmax_and_scaling: d_k and temperature
+
+def test_softmax_state_weights_and_jacobian():
+    state = widgets.softmax_state(d_k=16, temperature=0.5, scaled=True, n_keys=7, seed=3)
+    p = state["weights"]
+    assert p.shape == (7,) and np.isclose(p.sum(), 1.0)
+    assert np.allclose(state["jacobian"], np.diag(p) - np.outer(p, p))
+    assert np.allclose(state["jacobian"].sum(axis=0), 0)        # shifting every score changes nothing
+    assert np.isclose(state["max_weight"], p.max())
+    assert np.isclose(state["entropy"], -(p * np.log(p)).sum())
+
+
+def test_softmax_state_jacobian_equals_autograd():
+    import torch
+
+    state = widgets.softmax_state(d_k=8, n_keys=5, seed=1)
+    scores = torch.tensor(state["scores"], requires_grad=True)
+    jacobian = torch.autograd.functional.jacobian(lambda s: torch.softmax(s, -1), scores)
+    assert np.allclose(state["jacobian"], jacobian.numpy())
+
+
+def test_softmax_state_saturates_without_scaling_and_with_low_temperature():
+    scaled = widgets.softmax_state(d_k=1024, scaled=True)
+    unscaled = widgets.softmax_state(d_k=1024, scaled=False)
+    assert unscaled["max_weight"] > 0.99 and unscaled["gradient_size"] < scaled["gradient_size"] / 10
+    cold, hot = widgets.softmax_state(temperature=0.1), widgets.softmax_state(temperature=10.0)
+    assert cold["entropy"] < hot["entropy"] and cold["max_weight"] > hot["max_weight"]
+    assert hot["entropy"] <= np.log(10) + 1e-12
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        widgets.softmax_state(temperature=0)
+
+
+def test_softmax_explorer_builds_and_redraws():
+    pytest.importorskip("ipywidgets")
+    explorer = widgets.softmax_explorer()
+    (d_k, temperature, scaled), picture = explorer.children[0].children, explorer.children[1]
+    assert d_k.value == 64 and temperature.value == 1.0 and scaled.value
+    first = picture.value
+    d_k.value = 1024
+    scaled.value = False
+    assert picture.value[:4] == b"\x89PNG" and picture.value != first

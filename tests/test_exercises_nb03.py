@@ -1,0 +1,77 @@
+"""Exercises of notebook 03_attention: each reference solution passes; typical mistakes get a helpful message."""
+import numpy as np
+import pytest
+
+from helpers.exercises import check, solution
+
+IDS = ["03.scores", "03.attention", "03.causal_mask", "03.split_heads"]
+
+
+def _run(capsys, exercise_id, answer):
+    ok = check(exercise_id, answer)
+    return ok, capsys.readouterr().out
+
+
+def _solution_function(exercise_id):
+    namespace = {"np": np}
+    source = solution(exercise_id).exercise.solution
+    exec(source, namespace)
+    name = source.split("def ", 1)[1].split("(", 1)[0]
+    return namespace[name]
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_the_shown_solution_passes(capsys, exercise_id):
+    ok, out = _run(capsys, exercise_id, _solution_function(exercise_id))
+    assert ok, out
+    assert out.startswith(f"[ok] {exercise_id}")
+
+
+def test_scores_without_scaling_fail_with_values(capsys):
+    ok, out = _run(capsys, "03.scores", lambda q, k: q @ np.swapaxes(k, -1, -2))
+    assert not ok and "values differ" in out and "expected" in out
+
+
+def test_scores_with_plain_transpose_name_the_shapes(capsys):
+    ok, out = _run(capsys, "03.scores", lambda q, k: q @ k.T / np.sqrt(q.shape[-1]))
+    assert not ok and "shape" in out
+
+
+def test_attention_returning_only_the_output_fails(capsys):
+    def output_only(q, k, v):
+        scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+        weights = np.exp(scores) / np.exp(scores).sum(-1, keepdims=True)
+        return weights @ v
+    ok, out = _run(capsys, "03.attention", output_only)
+    assert not ok and "tuple of length 2" in out
+
+
+def test_attention_with_softmax_over_the_wrong_axis_fails(capsys):
+    def wrong_axis(q, k, v):
+        scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+        weights = np.exp(scores) / np.exp(scores).sum(-2, keepdims=True)
+        return weights @ v, weights
+    ok, out = _run(capsys, "03.attention", wrong_axis)
+    assert not ok and "differ" in out
+
+
+def test_causal_mask_upper_triangle_and_non_boolean_fail(capsys):
+    ok, out = _run(capsys, "03.causal_mask", lambda T: np.triu(np.ones((T, T), dtype=bool)))
+    assert not ok and "values differ" in out
+    ok, out = _run(capsys, "03.causal_mask", lambda T: np.tril(np.ones((T, T))))
+    assert not ok and "boolean" in out
+
+
+def test_split_heads_by_plain_reshape_fails(capsys):
+    def plain_reshape(x, n_heads):
+        B, T, C = x.shape
+        return x.reshape(B, n_heads, T, C // n_heads)   # right shape, features in the wrong places
+    ok, out = _run(capsys, "03.split_heads", plain_reshape)
+    assert not ok and "values differ" in out
+
+
+def test_not_written_yet(capsys):
+    def skeleton(q, k):
+        raise NotImplementedError
+    ok, out = _run(capsys, "03.scores", skeleton)
+    assert not ok and "not written yet" in out
