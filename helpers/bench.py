@@ -1,0 +1,155 @@
+"""How fast does the GPT train here? `python -m helpers.bench` prints one JSON line.
+
+    python -m helpers.bench                          # the device's preset (gpu on CUDA, else cpu)
+    python -m helpers.bench --preset cpu --batch-size 12
+    python -m helpers.bench --peak-tflops 165        # a GPU not in the table: give its peak
+    python -m helpers.bench --no-target              # step time only, skip the training run
+
+It measures the median time of a training step (after warm-up and compilation), the tokens per
+second that gives, the model FLOP utilisation (MFU: the FLOPs the model needs per token, times
+tokens per second, over the device's peak), and the seconds of training it takes to reach a
+target validation loss (1.89 for the cpu preset, 1.50 for gpu) within a time limit.
+Built in notebook 09_gpt_on_gpu.
+"""
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+import tempfile
+import time
+
+import torch
+
+from helpers.train import PRESETS, Trainer, config_for, learning_rate, resolve
+
+# Dense peak TFLOP/s (no sparsity) from the makers' data sheets, by dtype. "H100" alone means the
+# SXM card; the PCIe card is slower. Matched against torch.cuda.get_device_name, first match wins.
+PEAK_TFLOPS = {
+    "bfloat16": [("H100 PCIe", 756.0), ("H100", 989.4), ("H200", 989.4), ("GH200", 989.4),
+                 ("A100", 312.0)],
+    "float16": [("H100 PCIe", 756.0), ("H100", 989.4), ("H200", 989.4), ("GH200", 989.4),
+                ("A100", 312.0)],
+    "float32": [("H100 PCIe", 378.0), ("H100", 494.7), ("H200", 494.7), ("GH200", 494.7),
+                ("A100", 156.0)],   # TF32 tensor cores, which the benchmark switches on
+}
+TARGET_LOSS = {"cpu": 1.89, "gpu": 1.50, "smoke": 3.0}
+
+
+def peak_tflops(device_name, dtype):
+    """(peak TFLOP/s, where it came from) for a GPU name, or (None, reason) when unknown."""
+    for fragment, peak in PEAK_TFLOPS.get(dtype, []):
+        if fragment in device_name:
+            return peak, f"data sheet, {fragment} dense {dtype}"
+    return None, f"no known peak for {device_name!r} in {dtype}: pass --peak-tflops"
+
+
+def time_steps(trainer, steps, warmup):
+    """Median seconds of one training step, measured one step at a time (synchronised)."""
+    lr = learning_rate(trainer.config, trainer.config.warmup_steps, 0.0)
+    times = []
+    for i in range(warmup + steps):
+        trainer._synchronize()
+        start = time.perf_counter()
+        trainer._train_step(lr)
+        trainer._synchronize()
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_to_target(config, target, max_seconds):
+    """Train a fresh model until the validation loss reaches `target` or max_seconds pass.
+
+    Returns (seconds of training when first at or below target, or None; last validation loss).
+    """
+    config = dataclasses.replace(config, time_budget=max_seconds, target_loss=target, quiet=True,
+                                 max_steps=10**9)
+    trainer = Trainer(config)
+    summary = trainer.run()
+    reached = [r["train_seconds"] for r in trainer.history if r.get("val_loss", 1e9) <= target]
+    return (reached[0] if reached else None), summary["final_val_loss"], summary
+
+
+def benchmark(config, steps=30, warmup=5, peak=None, target=None, max_seconds=60.0, target_config=None):
+    """Everything the command prints, as a dict. The time to target trains with target_config
+    (default: the same settings as the timed steps)."""
+    device, dtype, compiled = resolve(config)
+    if device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    trainer = Trainer(dataclasses.replace(config, quiet=True))
+    trainer.warm_up()
+    step_seconds = time_steps(trainer, steps, warmup)
+    tokens_per_step = config.batch_size * config.context
+    flops_per_token = trainer.model.flops_per_token(config.context)
+    name = torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else device
+    if peak is not None:
+        source = "given with --peak-tflops"
+    elif device.startswith("cuda"):
+        peak, source = peak_tflops(name, dtype)
+    else:
+        source = "no peak for a CPU: pass --peak-tflops for an MFU"
+    achieved = flops_per_token * tokens_per_step / step_seconds / 1e12
+    result = {
+        "device": name, "preset": config.preset, "dtype": dtype, "compile": compiled,
+        "parameters": sum(p.numel() for p in trainer.model.parameters()),
+        "n_layers": config.n_layers, "d_model": config.d_model, "n_heads": config.n_heads,
+        "context": config.context, "batch_size": config.batch_size,
+        "median_step_ms": round(step_seconds * 1e3, 3),
+        "tokens_per_s": round(tokens_per_step / step_seconds, 1),
+        "flops_per_token": flops_per_token, "achieved_tflops": round(achieved, 3),
+        "peak_tflops": peak, "peak_source": source,
+        "mfu": round(achieved / peak, 4) if peak else None,
+        "threads": torch.get_num_threads(),
+    }
+    del trainer
+    if target is not None:
+        target_config = target_config or config
+        seconds, final_loss, summary = time_to_target(target_config, target, max_seconds)
+        result.update({"target_val_loss": target, "time_limit_s": max_seconds,
+                       "target_batch_size": target_config.batch_size,
+                       "time_to_target_s": seconds, "final_val_loss": final_loss,
+                       "train_tokens_per_s_median": summary["tokens_per_s_median"]})
+    return result
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                        help="settings to measure (default: gpu on CUDA, cpu elsewhere)")
+    for name, kind in [("n_layers", int), ("n_heads", int), ("d_model", int), ("context", int),
+                       ("batch_size", int), ("lr", float), ("dtype", str), ("compile", str),
+                       ("device", str), ("eval_interval", int), ("tokens", str)]:
+        parser.add_argument("--" + name.replace("_", "-"), type=kind, default=None)
+    parser.add_argument("--steps", type=int, default=30, help="timed steps (median taken)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed steps first")
+    parser.add_argument("--peak-tflops", type=float, default=None, help="the device's peak, for MFU")
+    parser.add_argument("--target-loss", type=float, default=None,
+                        help="validation loss to reach (default: 1.89 cpu, 1.50 gpu)")
+    parser.add_argument("--max-seconds", type=float, default=60.0, help="time limit of that run")
+    parser.add_argument("--no-target", action="store_true", help="measure step time only")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    from helpers import device
+    preset = args.preset or ("gpu" if device() == "cuda" else "cpu")
+    names = ("n_layers", "n_heads", "d_model", "context", "batch_size", "lr", "dtype", "compile",
+             "device", "eval_interval", "tokens")
+    overrides = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    out_dir = tempfile.mkdtemp(prefix="gpt-bench-")
+    target_config = config_for(preset, out_dir=out_dir, **overrides)
+    if preset == "cpu" and "batch_size" not in overrides:
+        overrides["batch_size"] = 12   # the course's CPU throughput target is set at batch 12
+    config = config_for(preset, out_dir=out_dir, **overrides)
+    target = None if args.no_target else (args.target_loss or TARGET_LOSS.get(preset))
+    result = benchmark(config, args.steps, args.warmup, args.peak_tflops, target, args.max_seconds,
+                       target_config)
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

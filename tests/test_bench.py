@@ -1,0 +1,41 @@
+"""Tests of helpers/bench.py: the peak table, MFU, and the one JSON line (notebook 09)."""
+import json
+
+import pytest
+
+from helpers import bench
+
+
+@pytest.mark.parametrize("name, dtype, peak", [
+    ("NVIDIA H100 80GB HBM3", "bfloat16", 989.4),
+    ("NVIDIA H100 PCIe", "bfloat16", 756.0),
+    ("NVIDIA H200", "bfloat16", 989.4),
+    ("NVIDIA A100-SXM4-80GB", "bfloat16", 312.0),
+    ("NVIDIA A100-SXM4-80GB", "float32", 156.0),
+])
+def test_known_peaks(name, dtype, peak):
+    assert bench.peak_tflops(name, dtype)[0] == peak
+
+
+def test_unknown_gpu_asks_for_a_peak():
+    peak, why = bench.peak_tflops("NVIDIA GeForce GTX 1080", "bfloat16")
+    assert peak is None and "--peak-tflops" in why
+
+
+def test_one_json_line_with_step_time_mfu_and_time_to_target(capsys):
+    assert bench.main(["--preset", "smoke", "--device", "cpu", "--steps", "3", "--warmup", "1",
+                       "--peak-tflops", "1.0", "--target-loss", "3.5", "--max-seconds", "20"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert result["median_step_ms"] > 0 and result["tokens_per_s"] > 0
+    achieved = result["flops_per_token"] * result["tokens_per_s"] / 1e12     # TFLOP/s
+    assert result["mfu"] == pytest.approx(achieved / 1.0, rel=1e-2)
+    assert result["time_to_target_s"] is not None and result["time_to_target_s"] <= 20
+    assert result["final_val_loss"] <= 3.5
+
+
+def test_cpu_has_no_mfu_without_a_peak(capsys):
+    bench.main(["--preset", "smoke", "--device", "cpu", "--steps", "2", "--warmup", "1", "--no-target"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["mfu"] is None and "peak" in result["peak_source"] and "time_to_target_s" not in result

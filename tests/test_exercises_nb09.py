@@ -1,0 +1,46 @@
+"""The exercises of notebook 09_gpt_on_gpu: each reference passes, a typical mistake fails helpfully."""
+import pytest
+import torch
+
+from helpers import exercises
+from helpers.exercises import _get
+
+IDS = ["09.make_windows", "09.temperature", "09.top_k", "09.mfu"]
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_reference_solution_passes(exercise_id, capsys):
+    assert exercises.check(exercise_id, _get(exercise_id).reference)
+    assert "[ok]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_solution_text_runs_and_passes(exercise_id):
+    namespace = {"torch": torch}
+    exec(_get(exercise_id).solution, namespace)
+    function = next(v for k, v in namespace.items() if callable(v) and k != "torch")
+    assert exercises.check(exercise_id, function)
+
+
+def test_unwritten_skeleton_says_not_written_yet(capsys):
+    def top_k_filter(logits, k):
+        raise NotImplementedError
+    assert not exercises.check("09.top_k", top_k_filter)
+    assert "not written yet" in capsys.readouterr().out
+
+
+def _windows_not_shifted(tokens, starts, context):
+    windows = tokens[starts[:, None] + torch.arange(context)]
+    return windows, windows                                   # forgot to move y one token on
+
+
+@pytest.mark.parametrize("exercise_id, wrong, hint", [
+    ("09.make_windows", _windows_not_shifted, "differ"),
+    ("09.temperature", lambda logits, t: torch.softmax(logits * t, dim=-1), "differ"),      # multiplied
+    ("09.top_k", lambda logits, k: torch.topk(logits, k, dim=-1).values, "expected shape"),  # values only
+    ("09.mfu", lambda tps, fpt, peak: tps * fpt / peak, "expected"),                        # TFLOP vs FLOP
+])
+def test_typical_mistake_fails_with_a_helpful_message(exercise_id, wrong, hint, capsys):
+    assert not exercises.check(exercise_id, wrong)
+    out = capsys.readouterr().out
+    assert "[not yet]" in out and hint in out

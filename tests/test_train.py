@@ -1,0 +1,180 @@
+"""Tests of helpers/train.py: data, schedule, checkpoints, resume, DDP, the smoke preset (notebook 09)."""
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from helpers import train as T
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def tiny_config(tmp_path, **overrides):
+    settings = dict(max_steps=16, warmup_steps=4, log_interval=1, eval_interval=10_000,
+                    final_eval_tokens=1024, out_dir=str(tmp_path), quiet=True, device="cpu")
+    return T.config_for("smoke", **{**settings, **overrides})
+
+
+# ---------------------------------------------------------------------- data and schedule
+
+def test_data_is_small_integers_with_held_out_plays():
+    data = T.load_data("char")
+    assert data.train.dtype == torch.uint8 and data.validation.dtype == torch.uint8
+    assert data.train.ndim == 1 and len(data.train) > 8 * len(data.validation) > 0
+    assert int(data.train.max()) < data.vocab_size <= 100
+    snippet = data.tokenizer.decode(data.validation[:300].tolist())
+    assert data.tokenizer.encode(snippet) == data.validation[:300].tolist()
+
+
+def test_batches_are_windows_shifted_by_one():
+    tokens = torch.arange(100, dtype=torch.int16)
+    x, y = T.get_batch(tokens, batch_size=5, context=8, generator=torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (5, 8) and x.dtype == torch.int64
+    assert torch.equal(y[:, :-1], x[:, 1:]) and torch.equal(y[:, -1], x[:, -1] + 1)
+    with pytest.raises(ValueError, match="too few"):
+        T.get_batch(tokens[:8], 2, 8)
+
+
+def test_evaluation_batches_are_fixed_and_whole():
+    tokens = torch.arange(1000)
+    first = list(T.evaluation_batches(tokens, 4, 10, 200))
+    second = list(T.evaluation_batches(tokens, 4, 10, 200))
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(first, second))
+    assert all(x.shape == (4, 10) for x, _ in first) and sum(len(x) for x, _ in first) == 20
+
+
+def test_learning_rate_warms_up_then_decays_to_the_floor():
+    config = T.config_for("cpu", lr=1e-3, warmup_steps=10, min_lr_ratio=0.1)
+    assert T.learning_rate(config, 0, 0.0) == pytest.approx(1e-4)
+    assert T.learning_rate(config, 9, 0.0) == pytest.approx(1e-3)
+    assert T.learning_rate(config, 50, 0.5) == pytest.approx(0.55e-3)
+    assert T.learning_rate(config, 99, 1.0) == pytest.approx(1e-4)
+
+
+def test_unknown_preset_or_setting_is_named():
+    with pytest.raises(ValueError, match="choose one of"):
+        T.config_for("tpu")
+    with pytest.raises(ValueError, match="unknown settings"):
+        T.config_for("cpu", learning_rate=1)
+
+
+# ---------------------------------------------------------------------- training and resuming
+
+def test_resumed_run_continues_the_same_loss_curve(tmp_path):
+    T.train(tiny_config(tmp_path, run_dir=str(tmp_path / "whole")))
+    read = lambda d: [json.loads(line)["train_loss"] for line in (tmp_path / d / "log.jsonl").read_text().splitlines()]
+    first, _ = T.train(tiny_config(tmp_path, run_dir=str(tmp_path / "split"), stop_after=8))
+    assert first.step == 8
+    second, summary = T.train(tiny_config(tmp_path, run_dir=str(tmp_path / "split")), resume=tmp_path / "split")
+    assert summary["steps"] == 16 and summary["steps_this_call"] == 8
+    whole_losses, split_losses = read("whole"), read("split")
+    assert len(whole_losses) == len(split_losses) == 16
+    assert split_losses == pytest.approx(whole_losses, rel=1e-6)
+    assert whole_losses[-1] < whole_losses[0] - 0.3          # it learned something
+
+
+def test_checkpoint_reloads_to_the_same_outputs(tmp_path):
+    trainer, _ = T.train(tiny_config(tmp_path, run_dir=str(tmp_path / "run"), max_steps=3))
+    model, tokenizer, state = T.load_model(tmp_path / "run")
+    x = torch.randint(0, len(tokenizer), (2, 16))
+    trainer.model.eval()
+    assert torch.equal(model(x)[0], trainer.model(x)[0])
+    assert state["step"] == 3 and state["train_config"]["preset"] == "smoke"
+    assert not list((tmp_path / "run").glob("*.tmp*"))       # the temporary file was renamed away
+
+
+def test_damaged_foreign_and_mismatched_checkpoints_give_clear_errors(tmp_path, capsys):
+    T.train(tiny_config(tmp_path, run_dir=str(tmp_path / "run"), max_steps=2))
+    good = (tmp_path / "run" / "checkpoint.pt").read_bytes()
+    damaged = tmp_path / "damaged.pt"
+    damaged.write_bytes(good[: len(good) // 2])
+    with pytest.raises(T.CheckpointError, match="damaged"):
+        T.read_checkpoint(damaged)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    with pytest.raises(T.CheckpointError, match="not written by helpers.train"):
+        T.read_checkpoint(foreign)
+    with pytest.raises(T.CheckpointError, match="no checkpoint"):
+        T.read_checkpoint(tmp_path / "missing.pt")
+    with pytest.raises(T.CheckpointError, match="different model"):
+        T.train(tiny_config(tmp_path, run_dir=str(tmp_path / "run"), d_model=32), resume=tmp_path / "run")
+    assert T.main(["--resume", str(damaged)]) == 2                 # the CLI says so and stops
+    assert "damaged" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- command line, DDP, GPU
+
+def _run(args, tmp_path, timeout=120):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    return subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_smoke_preset_runs_from_the_command_line(tmp_path):
+    done = _run(["-m", "helpers.train", "--preset", "smoke", "--out-dir", str(tmp_path), "--device", "cpu"],
+                tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["steps"] == T.PRESETS["smoke"]["max_steps"]
+    assert summary["final_val_loss"] < math.log(70) - 1.0           # well under a uniform guess
+    run_dir = Path(summary["run_dir"])
+    assert {"log.jsonl", "checkpoint.pt", "summary.json"} <= {p.name for p in run_dir.iterdir()}
+
+
+def test_two_process_ddp_on_cpu_keeps_ranks_equal(tmp_path):
+    done = _run(["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                 "-m", "helpers.train", "--preset", "smoke", "--device", "cpu", "--max-steps", "8", "--log-interval", "4",
+                 "--final-eval-tokens", "1024", "--run-dir", str(tmp_path / "ddp"), "--quiet"], tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "ddp" / "summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["steps"] == 8
+    rank0, rank1 = summary["rank_weight_sums"]
+    assert rank0 == rank1                                            # the same weights, to the bit
+    losses = [json.loads(line)["train_loss"] for line in (tmp_path / "ddp" / "log.jsonl").read_text().splitlines()]
+    assert summary["final_val_loss"] < math.log(70) - 0.3 and len(losses) == 2
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_bf16_compiled_training_learns(tmp_path):
+    config = T.config_for("smoke", out_dir=str(tmp_path), quiet=True, max_steps=60, log_interval=10,
+                          compile="auto", dtype="auto")
+    trainer, summary = T.train(config)
+    assert trainer.dtype == "bfloat16" and trainer.compiled
+    assert summary["final_val_loss"] < math.log(70) - 1.0
+
+
+# ---------------------------------------------------------------------- notebook 09's widget and plots
+
+def test_next_token_probabilities_temperature_and_top_k():
+    from helpers.widgets import next_token_probabilities
+    logits = [2.0, 1.0, 0.0, -1.0]
+    plain = next_token_probabilities(logits)
+    assert plain.sum() == pytest.approx(1.0) and plain.argmax() == 0
+    assert next_token_probabilities(logits, 0.5)[0] > plain[0] > next_token_probabilities(logits, 2.0)[0]
+    kept = next_token_probabilities(logits, top_k=2)
+    assert (kept[2:] == 0).all() and kept.sum() == pytest.approx(1.0)
+    expected = torch.softmax(torch.tensor(logits) / 0.7, dim=-1).numpy()
+    assert next_token_probabilities(logits, 0.7) == pytest.approx(expected, rel=1e-5)
+
+
+def test_sampling_view_is_seeded_and_plots_draw(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    from helpers.model import GPT, GPTConfig
+    from helpers.plots import loss_curves, next_token_bars
+    from helpers.text import CharTokenizer
+    from helpers.widgets import sampling_view, show_token
+    tokenizer = CharTokenizer.from_text("abc \n")
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=len(tokenizer), context=8, n_layers=1, n_heads=1, d_model=8))
+    labels, probs, text = sampling_view(model, tokenizer, "ab", temperature=0.8, top_k=3, n_new=20, n_bars=4)
+    assert len(labels) == 4 and probs[0] >= probs[-1] and len(text) == 20 and set(text) <= set("abc \n")
+    assert sampling_view(model, tokenizer, "ab", 0.8, 3, n_new=20, n_bars=4)[2] == text
+    assert show_token(" \n") == "␣⏎"
+    next_token_bars(labels, probs, title="test")
+    loss_curves([{"step": 1, "train_loss": 3.0}, {"step": 2, "train_loss": 2.5, "val_loss": 2.6}])
