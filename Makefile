@@ -14,7 +14,7 @@ NBVAL    := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_saniti
 # Jupyter finds the kernel and its tools on PATH: put the course's environment first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install lab test test-unit test-notebooks execute slides bench constraints clean
+.PHONY: help install lab test test-unit test-notebooks test-browser execute slides bench constraints clean
 
 help:
 	@sed -n '1,6p' Makefile
@@ -35,7 +35,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 lab: install
 	$(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG) notebooks/00_welcome.ipynb
 
-test: install test-unit test-notebooks
+test: install test-unit test-notebooks test-browser
 
 test-unit: install
 	$(PY) -m pytest -q tests
@@ -53,10 +53,58 @@ execute: install
 	    --ExecutePreprocessor.record_timing=False $$nb || exit 1; \
 	done
 
-slides: install
-	@mkdir -p build/slides
-	$(BIN)/jupyter nbconvert --to slides --output-dir build/slides $(NOTEBOOKS)
-	@echo "Decks are in build/slides/. Open one in a browser; press ? for the keys."
+# Slides that work with no network in the lecture room. The first `make slides` fetches, with npm,
+# reveal.js and the scripts nbconvert's decks load (require.js, jQuery, MathJax 2, the widget
+# renderer) into build/slides/vendor/ (about 60 MB, once); later runs reuse them. Each deck names
+# them by relative paths, so the whole build/slides/ folder can be copied and opened over file://.
+SLIDES_DIR := build/slides
+VENDOR     := $(SLIDES_DIR)/vendor
+VENDOR_NPM := reveal.js@4.6.1 requirejs@2.3.8 jquery@2.2.4 mathjax@2.7.9 @jupyter-widgets/html-manager@1.0.15
+SLIDES_OFFLINE := \
+  --SlidesExporter.reveal_url_prefix=vendor/reveal.js \
+  --SlidesExporter.require_js_url=vendor/requirejs/require.js \
+  --SlidesExporter.jquery_url=vendor/jquery/dist/jquery.min.js \
+  --SlidesExporter.mathjax_url='vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe' \
+  --SlidesExporter.widget_renderer_url=vendor/html-manager/dist/embed-amd.js \
+  --SlidesExporter.reveal_theme=white \
+  --template-file $(VENDOR)/offline.html.j2
+
+$(VENDOR)/.fetched:
+	@command -v npm >/dev/null || { echo "make slides needs npm once, to fetch reveal.js into $(VENDOR)/ (Debian: apt-get install npm; macOS: brew install node)"; exit 1; }
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/tarballs
+	cd $(VENDOR)/tarballs && npm pack --silent $(VENDOR_NPM) >/dev/null
+	@for tarball in $(VENDOR)/tarballs/*.tgz; do \
+	  name=$$(basename $$tarball | sed -E 's/^jupyter-widgets-//; s/-[0-9][^-]*\.tgz$$//'); \
+	  mkdir -p $(VENDOR)/$$name; \
+	  tar xzf $$tarball -C $(VENDOR)/$$name --strip-components=1 --exclude=package/unpacked --exclude=package/test --exclude='*.map' || exit 1; \
+	done
+	rm -rf $(VENDOR)/tarballs
+	@touch $@
+
+# nbconvert's reveal template, less the mermaid script it always loads from a CDN (the course has
+# no mermaid diagrams). The white theme's fonts ship with reveal.js; the default 'simple' theme's
+# come from Google Fonts.
+$(VENDOR)/offline.html.j2: $(VENDOR)/.fetched
+	@printf '%s\n' "{#- Offline decks (written by make slides): nbconvert's reveal template without mermaid. -#}" \
+	  "{%- extends 'index.html.j2' -%}" \
+	  "{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}" > $@
+
+slides: install $(VENDOR)/.fetched $(VENDOR)/offline.html.j2
+	$(BIN)/jupyter nbconvert --to slides --output-dir $(SLIDES_DIR) $(SLIDES_OFFLINE) $(NOTEBOOKS)
+	@echo "Decks are in $(SLIDES_DIR)/ and need no network: open one in a browser (press ? for the keys)."
+
+# The course in a real browser (tests/browser/): JupyterLab runs a widget notebook in headless
+# Chromium and a widget is changed; one deck opens offline. Needs /usr/bin/chromium (Debian's
+# chromium) and the test extra's playwright; skips without them unless COURSE_REQUIRE_BROWSER=1.
+# Screenshots and the server log land in build/browser/.
+# On a learner's machine without Chromium or npm it says so and moves on; CI sets
+# COURSE_REQUIRE_BROWSER=1 (.ci/run), and then a missing browser is a failure, never a skip.
+test-browser: install
+	@if { [ -x /usr/bin/chromium ] && command -v npm >/dev/null; } || [ -n "$$COURSE_REQUIRE_BROWSER" ]; then \
+	  $(MAKE) --no-print-directory slides && $(PY) -m pytest -q -p no:cacheprovider tests/browser; \
+	else \
+	  echo "Browser tests not run: they need /usr/bin/chromium (Debian's chromium) and npm."; \
+	fi
 
 bench: install
 	$(PY) -m helpers.bench
@@ -65,7 +113,7 @@ bench: install
 constraints:
 	rm -rf build/constraints-venv
 	$(PYTHON) -m venv build/constraints-venv
-	build/constraints-venv/bin/pip install --quiet torch==2.13.0 -e .
+	build/constraints-venv/bin/pip install --quiet torch==2.13.0 -e ".[test]"
 	( sed -n '1,2p' constraints.txt; build/constraints-venv/bin/pip freeze --exclude-editable | sed 's/+cpu//' ) > constraints.new
 	mv constraints.new constraints.txt
 

@@ -37,9 +37,10 @@ def broadcast_picture(a, b):
     """Three small heatmaps: a, b, and a + b, with their shapes in the titles (notebook 01)."""
     a, b = np.asarray(a), np.asarray(b)
     total = a + b
-    fig, axes = plt.subplots(1, 3, figsize=(8, 2.6), gridspec_kw={"width_ratios": [1.2, 3, 3]})
+    fig, axes = plt.subplots(1, 3, figsize=(8, 2.4), gridspec_kw={"width_ratios": [1, 4, 4]})
     for ax, matrix, name in zip(axes, (a, b, total), ("a", "b", "a + b")):
         heatmap(np.atleast_2d(matrix), ax=ax, fmt="{:.0f}", cmap="Blues", vmin=0, vmax=total.max())
+        ax.set_aspect("equal")  # a (1, 4) row is drawn one row high, a (3, 1) column one column wide
         ax.set_title(f"{name}: shape {matrix.shape}")
         ax.set_xticks([])
         ax.set_yticks([])

@@ -6,5 +6,5 @@ register(Exercise(
     id="00.word_count",
     task='how many words are in "The person executed the swap because it was trained to do so."',
     reference=len(sentence_words(SENTENCE_PERSON)),
-    solution='len("The person executed the swap because it was trained to do so.".split())   # 12',
+    solution='len(sentence_words(SENTENCES[0]))   # 12: lower-case words, full stop dropped',
 ))

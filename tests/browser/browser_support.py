@@ -10,8 +10,13 @@ CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run",
+    # No network for the page: every host name but localhost fails to resolve. (Cheaper than
+    # Playwright's request routing, which makes JupyterLab's hundreds of files crawl.)
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 ]
-TEST_SECONDS = 180                              # each browser test, from server start to stop
+LOCAL_URL_STARTS = ("file://", "data:", "blob:", "about:", "http://127.0.0.1", "ws://127.0.0.1",
+                    "http://localhost", "ws://localhost")
+TEST_SECONDS = int(os.environ.get("COURSE_BROWSER_SECONDS", 180))   # each browser test, start to stop
 
 
 def require(condition, what):
@@ -21,3 +26,11 @@ def require(condition, what):
     if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
         pytest.fail(f"{what}, and COURSE_REQUIRE_BROWSER=1 says the browser test must run here")
     pytest.skip(f"{what}: the browser test needs it (CI installs it; see .ci/run)")
+
+
+def save_screenshot(page, path):
+    """Save what the page shows; never let a failed screenshot hide the test's own failure."""
+    try:
+        page.screenshot(path=str(path))
+    except Exception as err:                    # the page may have crashed or never loaded
+        print(f"no screenshot saved to {path}: {err}")

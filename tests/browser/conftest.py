@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TEST_SECONDS, require
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LOCAL_URL_STARTS, TEST_SECONDS, require
 
 HERE = Path(__file__).resolve().parent
 
@@ -73,23 +73,18 @@ def chromium():
 
 @pytest.fixture
 def offline_page(chromium):
-    """A fresh page that may load only from this machine: any other request is blocked and listed."""
+    """A fresh page. Chromium resolves no host name but localhost (see CHROMIUM_ARGS), so nothing
+    loads from the network; page.off_machine_requests lists every request that tried to."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
-    blocked = []
-
-    def _only_local(route):
-        url = route.request.url
-        local = url.startswith(("file://", "data:", "blob:", "http://127.0.0.1", "ws://127.0.0.1"))
-        if local:
-            route.continue_()
-        else:
-            blocked.append(url)
-            route.abort()
-
-    context.route("**/*", _only_local)
     page = context.new_page()
-    page.blocked_requests = blocked
+    page.off_machine_requests = []
     page.console_errors = []
+
+    def _note_request(request):
+        if not request.url.startswith(LOCAL_URL_STARTS):
+            page.off_machine_requests.append(request.url)
+
+    page.on("request", _note_request)
     page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
     page.on("pageerror", lambda err: page.console_errors.append(f"page error: {err}"))
     try:

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import ARTIFACTS, ROOT, require
+from browser_support import ARTIFACTS, ROOT, require, save_screenshot
 
-NOTEBOOK = "notebooks/01_tensors.ipynb"        # a notebook with a widget (later: 03_attention)
+NOTEBOOK = "notebooks/03_attention.ipynb"     # a notebook with a widget: the attention explorer
 
 SERVER_START_SECONDS = 60
 KERNEL_START_SECONDS = 60
@@ -119,6 +119,8 @@ def jupyterlab(tmp_path, time_limit):
     workdir.mkdir()
     shutil.copy(source, workdir / source.name)
     env = dict(os.environ, **write_isolated_settings(tmp_path / "jupyter"))
+    # The kernelspec says "python": find this environment's, as `make` does by putting it first on PATH.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     port, token = free_loopback_port(), secrets.token_hex(16)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / "jupyterlab.log", "w")
@@ -161,6 +163,8 @@ def wait_for_all_cells_run(page, seconds):
         state = page.evaluate(CELL_STATES)
         if state["prompts"] and state["busy"] == 0 and state["unrun"] == 0:
             return state
+        if state["busy"] == 0 and problems_on_page(page):   # run-all stops at a cell that errs
+            return state
         page.wait_for_timeout(250)
     raise TimeoutError(f"cells still running or not run after {seconds} s: prompts {state['prompts']}")
 
@@ -170,9 +174,13 @@ def problems_on_page(page):
     problems = [f"error output: {text[:300]}" for text in page.locator(
         '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()]
     body = page.locator("body").inner_text()
-    if "Error displaying widget" in body:
+    if "Error displaying widget" in body:     # the widget manager could not find or build the view
         start = body.index("Error displaying widget")
         problems.append(f"a widget failed to display: {body[start:start + 200]!r}")
+    broken_views = page.locator(".jupyter-widgets-error-widget").count()
+    if broken_views:                          # ipywidgets 8's "Click to show javascript error."
+        problems.append(f"{broken_views} widget view(s) failed in JavaScript (the page shows "
+                        "'Click to show javascript error.')")
     return problems
 
 
@@ -236,5 +244,5 @@ def test_notebook_runs_and_widget_responds(jupyterlab, offline_page):
         assert after != before, f"after {action}, the widget's output did not change:\n{before}"
         widget.scroll_into_view_if_needed()
     finally:
-        page.screenshot(path=str(shot))
-    assert not page.blocked_requests, f"JupyterLab asked for files off this machine: {page.blocked_requests}"
+        save_screenshot(page, shot)
+    assert not page.off_machine_requests, f"JupyterLab asked the network for: {page.off_machine_requests}"

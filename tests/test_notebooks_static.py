@@ -1,0 +1,44 @@
+"""The committed notebooks read well where widgets do not run (GitHub, nbviewer, slides).
+
+Every notebook that displays a widget also carries, in an earlier cell, a static picture (an
+image/png output) of that widget's default state; a widget whose output is text (01's shape
+playground, 00's word finder) may instead print its default state in the code cell just before it. Covers whatever notebooks/NN_*.ipynb exist.
+"""
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def code_cells(path):
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def output_types(cell):
+    return {mime for output in cell.get("outputs", []) for mime in output.get("data", {})}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_each_widget_has_a_static_picture_before_it(path):
+    cells = code_cells(path)
+    widget_cells = [i for i, cell in enumerate(cells) if WIDGET_VIEW in output_types(cell)]
+    for i in widget_cells:
+        earlier = [j for j in range(i) if "image/png" in output_types(cells[j])]
+        if i > 0 and any(o["output_type"] == "stream" for o in cells[i - 1].get("outputs", [])):
+            earlier.append(i - 1)  # a text widget's default state, printed
+        assert earlier, (
+            f"{path.name}: the widget in code cell {i + 1} has no static figure before it. Draw the "
+            f"widget's default state with matplotlib in an earlier cell (CONTRIBUTING.md, Widgets)")
+        # the picture belongs to this widget, not to one shown before an earlier widget
+        previous_widget = max([w for w in widget_cells if w < i], default=-1)
+        assert max(earlier) > previous_widget, (
+            f"{path.name}: code cell {i + 1} shows a second widget with no static figure of its own "
+            f"between it and the widget in code cell {previous_widget + 1}")
+
+
+def test_there_are_notebooks_to_check():
+    assert NOTEBOOKS, "no notebooks/NN_*.ipynb found"
