@@ -81,16 +81,28 @@ def _take(batch, rows):
     return {name: value[rows] for name, value in batch.items()}
 
 
-def train_it_model(sentences, steps=300, batch_size=128, lr=3e-3, d_model=64, seed=0,
-                   head="pointer", log_every=50, verbose=True):
-    """Train an ItEncoder on `sentences` with AdamW; returns (model, losses per step).
+def train_it_model(sentences, steps=150, batch_size=128, lr=3e-3, d_model=64, seed=0,
+                   head="pointer", blank_nouns=False, log_every=50, verbose=True):
+    """Train an ItEncoder on `sentences` with AdamW on the CPU; returns (model, losses per step).
 
     Seeded: the same arguments give the same model. Prints a short log every `log_every` steps.
+    blank_nouns=True trains on sentences whose nouns are all '<blank>' (a pitfall of notebook 08).
+    Runs on one CPU thread: the matrices are tiny, so more threads only wait for each other
+    (badly so on a busy machine); the thread count is put back afterwards.
     """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(sentences, steps, batch_size, lr, d_model, seed, head, blank_nouns, log_every, verbose)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(sentences, steps, batch_size, lr, d_model, seed, head, blank_nouns, log_every, verbose):
     torch.manual_seed(seed)
     vocab = itdata.vocabulary()
     model = ItEncoder(len(vocab), d_model=d_model, head=head)
-    data = itdata.encode(sentences, vocab)
+    data = itdata.encode(sentences, vocab, blank_nouns=blank_nouns)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     sampler = torch.Generator().manual_seed(seed)
     losses, start = [], time.perf_counter()

@@ -106,7 +106,7 @@ def count_parameters(module):
 
 # ====================================================================== GPT (notebook 09)
 import math                                 # (imports of the GPT section, kept with it)
-from dataclasses import asdict, dataclass  # noqa: E402
+from dataclasses import dataclass          # noqa: E402
 
 # The GPT of notebook 09_gpt_on_gpu: token and position embeddings, a stack of causal `Block`s,
 # a final LayerNorm and a head that scores every token of the vocabulary as the next one.

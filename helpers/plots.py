@@ -59,14 +59,21 @@ def word_map(points, words, groups=None, missing=(), ax=None, title="chosen word
     for group in dict.fromkeys(names):
         chosen = [i for i, name in enumerate(names) if name == group]
         ax.scatter(points[chosen, 0], points[chosen, 1], s=25, label=group)
-    for (x, y), word in zip(points, words):
-        ax.annotate(word, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=10)
+    span = np.ptp(points, axis=0).clip(min=1e-9) if len(points) else np.ones(2)
+    offsets = [(4, 3), (4, -11), (-4, 3), (-4, -11)]  # right-above, right-below, left-above, left-below
+    for n, ((x, y), word) in enumerate(zip(points, words)):
+        crowd = int((np.abs((points[:n] - (x, y)) / span) < (0.15, 0.06)).all(axis=1).sum())  # labels close by
+        dx, dy = offsets[crowd % len(offsets)]
+        ax.annotate(word, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=10,
+                    ha="left" if dx > 0 else "right")
     if groups is not None:
         ax.legend(fontsize=8, loc="best", framealpha=0.6)
     if len(missing):
         ax.text(0.01, 0.01, "no vector: " + ", ".join(missing), transform=ax.transAxes, fontsize=9, color="gray")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("first direction (the words differ most along it)")
+    ax.set_ylabel("second direction")
     ax.set_title(title)
     return ax
 

@@ -1,0 +1,190 @@
+"""Tests of helpers/model.py. Top: the block pieces of notebook 07, against PyTorch's references."""
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from helpers.model import (MLP, Block, LayerNorm, block_parameter_count, count_parameters)
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 8), (2, 16), (1, 1, 4, 32)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_layer_norm_equals_torch(shape, dtype):
+    torch.manual_seed(0)
+    ours, theirs = LayerNorm(shape[-1]).to(dtype), nn.LayerNorm(shape[-1]).to(dtype)
+    with torch.no_grad():
+        ours.weight.normal_(), ours.bias.normal_()
+        theirs.weight.copy_(ours.weight), theirs.bias.copy_(ours.bias)
+    x = 3 + 2 * torch.randn(shape, dtype=dtype)
+    torch.testing.assert_close(ours(x), theirs(x))
+
+
+def test_layer_norm_gradients_equal_torch():
+    torch.manual_seed(1)
+    x = torch.randn(4, 6, dtype=torch.float64, requires_grad=True)
+    x2 = x.detach().clone().requires_grad_()
+    LayerNorm(6).double()(x).pow(3).sum().backward()
+    nn.LayerNorm(6).double()(x2).pow(3).sum().backward()
+    torch.testing.assert_close(x.grad, x2.grad)
+
+
+def test_layer_norm_error_names_the_shapes():
+    with pytest.raises(ValueError, match=r"built for 8 channels.*\(2, 3, 5\)"):
+        LayerNorm(8)(torch.zeros(2, 3, 5))
+
+
+def test_mlp_is_linear_gelu_linear():
+    torch.manual_seed(0)
+    mlp = MLP(8)
+    x = torch.randn(2, 3, 8)
+    expected = F.linear(F.gelu(F.linear(x, mlp.up.weight, mlp.up.bias)), mlp.down.weight, mlp.down.bias)
+    torch.testing.assert_close(mlp(x), expected)
+    assert mlp.up.weight.shape == (32, 8)
+
+
+def _reference_block(block, d_model, n_heads):
+    """The same block from PyTorch's own modules, weights copied in."""
+    ln1, ln2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+    mha = nn.MultiheadAttention(d_model, n_heads, batch_first=True)
+    with torch.no_grad():
+        for ours, theirs in ((block.ln1, ln1), (block.ln2, ln2)):
+            theirs.weight.copy_(ours.weight), theirs.bias.copy_(ours.bias)
+        mha.in_proj_weight.copy_(block.attn.qkv.weight), mha.in_proj_bias.copy_(block.attn.qkv.bias)
+        mha.out_proj.weight.copy_(block.attn.proj.weight), mha.out_proj.bias.copy_(block.attn.proj.bias)
+    return ln1, mha, ln2
+
+
+@pytest.mark.parametrize("causal", [True, False])
+@pytest.mark.parametrize("d_model,n_heads,T", [(16, 4, 7), (12, 1, 3), (32, 8, 10)])
+def test_block_equals_pytorch_modules(causal, d_model, n_heads, T):
+    torch.manual_seed(2)
+    block = Block(d_model, n_heads, causal=causal)
+    with torch.no_grad():
+        block.ln1.weight.normal_(), block.ln2.bias.normal_()
+    ln1, mha, ln2 = _reference_block(block, d_model, n_heads)
+    x = torch.randn(3, T, d_model)
+    hide_future = torch.triu(torch.ones(T, T, dtype=torch.bool), 1) if causal else None  # torch: True = hidden
+    h = ln1(x)
+    x_ref = x + mha(h, h, h, attn_mask=hide_future, need_weights=False)[0]
+    x_ref = x_ref + block.mlp(ln2(x_ref))
+    out, weights = block(x, need_weights=True)
+    torch.testing.assert_close(out, x_ref, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(block(x), x_ref, rtol=1e-4, atol=1e-5)   # the fused path too
+    assert weights.shape == (3, n_heads, T, T)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(3, n_heads, T))
+
+
+def test_causal_block_does_not_look_ahead():
+    torch.manual_seed(3)
+    block = Block(16, 2, causal=True)
+    x = torch.randn(1, 6, 16)
+    changed = x.clone()
+    changed[0, 4:] = torch.randn(2, 16)
+    torch.testing.assert_close(block(x)[0, :4], block(changed)[0, :4])
+    assert not torch.allclose(block(x)[0, 4:], block(changed)[0, 4:])
+
+
+def test_block_mask_hides_padding():
+    torch.manual_seed(4)
+    block = Block(8, 1, causal=False)
+    x = torch.randn(1, 5, 8)
+    keep = torch.tensor([True, True, True, False, False])[None, None, None, :]   # (1, 1, 1, T)
+    padded = torch.cat([x[:, :3], torch.randn(1, 2, 8)], dim=1)
+    torch.testing.assert_close(block(x, mask=keep)[:, :3], block(padded, mask=keep)[:, :3])
+    torch.testing.assert_close(block(x, mask=keep)[:, :3], block(x[:, :3]))
+
+
+@pytest.mark.parametrize("d_model,n_heads", [(8, 1), (64, 4), (384, 6)])
+def test_parameter_count_formula(d_model, n_heads):
+    block = Block(d_model, n_heads)
+    assert count_parameters(block) == block_parameter_count(d_model) == 12 * d_model ** 2 + 13 * d_model
+
+
+def test_dropout_only_in_training():
+    torch.manual_seed(5)
+    block = Block(16, 2, dropout=0.5)
+    x = torch.randn(2, 4, 16)
+    block.eval()
+    torch.testing.assert_close(block(x), block(x))
+    block.train()
+    assert not torch.allclose(block(x), block(x))
+
+
+# ---- GPT tests (notebook 09) ----
+from helpers.model import GPT, GPTConfig, generate  # noqa: E402  (the GPT section's imports)
+
+
+def small_gpt(**sizes):
+    torch.manual_seed(0)
+    return GPT(GPTConfig(**{**dict(vocab_size=11, context=16, n_layers=2, n_heads=2, d_model=32), **sizes}))
+
+
+def test_gpt_shapes_tied_weights_and_first_loss_near_uniform():
+    model = small_gpt()
+    idx = torch.randint(0, 11, (3, 16))
+    logits, loss = model(idx, torch.randint(0, 11, (3, 16)))
+    assert logits.shape == (3, 16, 11) and model(idx)[1] is None
+    assert model.head.weight is model.token_embedding.weight
+    assert abs(loss.item() - torch.log(torch.tensor(11.0)).item()) < 0.15   # a uniform guess at first
+
+
+def test_gpt_is_causal_later_tokens_do_not_change_earlier_logits():
+    model = small_gpt().eval()
+    idx = torch.randint(0, 11, (2, 10))
+    changed = idx.clone()
+    changed[:, 6:] = (changed[:, 6:] + 1) % 11
+    torch.testing.assert_close(model(idx)[0][:, :6], model(changed)[0][:, :6])
+
+
+def test_gpt_errors_teach():
+    model = small_gpt()
+    with pytest.raises(ValueError, match="context=16"):
+        model(torch.zeros(1, 17, dtype=torch.long))
+    with pytest.raises(ValueError, match="batch, length"):
+        model(torch.zeros(17, dtype=torch.long))
+    with pytest.raises(ValueError, match="divisible"):
+        GPTConfig(d_model=30, n_heads=4)
+
+
+def test_gpt_overfits_a_tiny_batch_to_near_zero_loss():
+    model = small_gpt(dropout=0.0)
+    x = torch.randint(0, 11, (4, 16), generator=torch.Generator().manual_seed(1))
+    x[:, 0] = torch.arange(4)            # distinct first tokens: every prefix tells the rows apart
+    y = torch.roll(x, -1, dims=1)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.0)
+    for _ in range(150):
+        _, loss = model(x, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.05
+
+
+def test_generate_respects_length_vocabulary_top_k_and_seed():
+    model = small_gpt()
+    start = torch.zeros(2, 3, dtype=torch.long)
+    out = generate(model, start, 30, temperature=0.8, top_k=4, generator=torch.Generator().manual_seed(0))
+    assert out.shape == (2, 33) and torch.equal(out[:, :3], start)       # longer than the context: cropped
+    assert out.min() >= 0 and out.max() < 11
+    again = generate(model, start, 30, temperature=0.8, top_k=4, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)
+    greedy = generate(model, start, 1, top_k=1)                           # top_k=1: always the likeliest
+    assert greedy[0, -1] == model(start)[0][0, -1].argmax()
+    with pytest.raises(ValueError, match="temperature"):
+        generate(model, start, 1, temperature=0)
+
+
+def test_flops_per_token_counts_six_per_weight_plus_attention():
+    model = small_gpt()
+    weights = count_parameters(model) - 16 * 32
+    assert model.flops_per_token(16) == 6 * weights + 12 * 2 * 32 * 16
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpt_bf16_on_gpu_is_close_to_float32():
+    model = small_gpt().cuda().eval()
+    idx = torch.randint(0, 11, (4, 16), device="cuda")
+    exact = model(idx)[0]
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        fast = model(idx)[0]
+    assert (fast.float() - exact).abs().max() < 0.05
