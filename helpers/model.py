@@ -20,9 +20,10 @@ class LayerNorm(nn.Module):
     learned scale (`weight`) and shift (`bias`). Equal to `torch.nn.LayerNorm(d_model)`.
     """
 
-    def __init__(self, d_model, eps=1e-5):
+    def __init__(self, d_model, eps=1e-5, from_scratch=False):
         super().__init__()
         self.eps = eps
+        self.from_scratch = from_scratch  # True: run the step-by-step arithmetic of notebook 07
         self.weight = nn.Parameter(torch.ones(d_model))
         self.bias = nn.Parameter(torch.zeros(d_model))
 
@@ -30,6 +31,13 @@ class LayerNorm(nn.Module):
         if x.shape[-1] != self.weight.shape[0]:
             raise ValueError(f"LayerNorm was built for {self.weight.shape[0]} channels, but the input "
                              f"has shape {tuple(x.shape)}: its last dimension must be {self.weight.shape[0]}")
+        if self.from_scratch:
+            return self.forward_from_scratch(x)
+        # The same arithmetic in one fused kernel (tests assert it equals forward_from_scratch):
+        # the eager GPT step on a CPU is about a fifth faster this way.
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, self.eps)
+
+    def forward_from_scratch(self, x):                           # (..., C)
         mean = x.mean(dim=-1, keepdim=True)                      # (..., 1)
         variance = x.var(dim=-1, keepdim=True, unbiased=False)   # (..., 1), divided by C like torch
         normalised = (x - mean) / torch.sqrt(variance + self.eps)

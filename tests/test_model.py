@@ -9,9 +9,11 @@ from helpers.model import (MLP, Block, LayerNorm, block_parameter_count, count_p
 
 @pytest.mark.parametrize("shape", [(3, 5, 8), (2, 16), (1, 1, 4, 32)])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_layer_norm_equals_torch(shape, dtype):
+@pytest.mark.parametrize("from_scratch", [True, False])
+def test_layer_norm_equals_torch(shape, dtype, from_scratch):
     torch.manual_seed(0)
-    ours, theirs = LayerNorm(shape[-1]).to(dtype), nn.LayerNorm(shape[-1]).to(dtype)
+    ours = LayerNorm(shape[-1], from_scratch=from_scratch).to(dtype)
+    theirs = nn.LayerNorm(shape[-1]).to(dtype)
     with torch.no_grad():
         ours.weight.normal_(), ours.bias.normal_()
         theirs.weight.copy_(ours.weight), theirs.bias.copy_(ours.bias)
@@ -19,18 +21,20 @@ def test_layer_norm_equals_torch(shape, dtype):
     torch.testing.assert_close(ours(x), theirs(x))
 
 
-def test_layer_norm_gradients_equal_torch():
+@pytest.mark.parametrize("from_scratch", [True, False])
+def test_layer_norm_gradients_equal_torch(from_scratch):
     torch.manual_seed(1)
     x = torch.randn(4, 6, dtype=torch.float64, requires_grad=True)
     x2 = x.detach().clone().requires_grad_()
-    LayerNorm(6).double()(x).pow(3).sum().backward()
+    LayerNorm(6, from_scratch=from_scratch).double()(x).pow(3).sum().backward()
     nn.LayerNorm(6).double()(x2).pow(3).sum().backward()
     torch.testing.assert_close(x.grad, x2.grad)
 
 
-def test_layer_norm_error_names_the_shapes():
+@pytest.mark.parametrize("from_scratch", [True, False])
+def test_layer_norm_error_names_the_shapes(from_scratch):
     with pytest.raises(ValueError, match=r"built for 8 channels.*\(2, 3, 5\)"):
-        LayerNorm(8)(torch.zeros(2, 3, 5))
+        LayerNorm(8, from_scratch=from_scratch)(torch.zeros(2, 3, 5))
 
 
 def test_mlp_is_linear_gelu_linear():
