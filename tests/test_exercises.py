@@ -1,6 +1,8 @@
 """The exercise checker (helpers/exercises/__init__.py): right answers pass, wrong ones get a message
 that helps, and nothing a learner writes can crash the notebook. Every registered exercise's own
 solution passes its check."""
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -114,3 +116,34 @@ def test_every_registered_exercise_accepts_its_own_reference(capsys):
         elif not exercise.extra.get("reference_is_not_an_answer"):
             assert check(exercise_id, exercise.reference), capsys.readouterr().out
         assert exercise.id.split(".")[0].isdigit(), f"{exercise_id}: ids start with the notebook number"
+
+
+def _solution_namespace():
+    import math
+
+    import helpers
+    from helpers.text import SENTENCES, sentence_words
+    return {"np": np, "torch": torch, "nn": torch.nn, "F": torch.nn.functional, "math": math,
+            "helpers": helpers, "SENTENCES": SENTENCES, "sentence_words": sentence_words}
+
+
+def test_every_revealed_solution_runs_and_passes(capsys):
+    """What `solution(...)` shows a learner must itself pass the check, in every notebook."""
+    real = [i for i in exercises.available() if not i.startswith("99.")]
+    assert len(real) >= 30
+    namespaces = {}  # one per notebook: a later solution may call an earlier one, as in the notebook
+    for exercise_id in real:
+        exercise = exercises._get(exercise_id)
+        namespace = namespaces.setdefault(exercise_id.split(".")[0], _solution_namespace())
+        if exercise.make_inputs is None:  # a value: an expression, or code that assigns it last
+            try:
+                answer = eval(exercise.solution, namespace)
+            except SyntaxError:
+                exec(exercise.solution, namespace)
+                assigned = re.findall(r"^(\w+)\s*=", exercise.solution, re.M)[-1]
+                answer = namespace[assigned]
+        else:
+            exec(exercise.solution, namespace)
+            name = exercise.solution.split("def ", 1)[1].split("(", 1)[0]
+            answer = namespace[name]
+        assert check(exercise_id, answer), f"{exercise_id}: {capsys.readouterr().out}"
