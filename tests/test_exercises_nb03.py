@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from helpers.exercises import check, solution
+from helpers.exercises import check
 
 IDS = ["03.scores", "03.attention", "03.causal_mask", "03.split_heads"]
 
@@ -10,21 +10,6 @@ IDS = ["03.scores", "03.attention", "03.causal_mask", "03.split_heads"]
 def _run(capsys, exercise_id, answer):
     ok = check(exercise_id, answer)
     return ok, capsys.readouterr().out
-
-
-def _solution_function(exercise_id):
-    namespace = {"np": np}
-    source = solution(exercise_id).exercise.solution
-    exec(source, namespace)
-    name = source.split("def ", 1)[1].split("(", 1)[0]
-    return namespace[name]
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_the_shown_solution_passes(capsys, exercise_id):
-    ok, out = _run(capsys, exercise_id, _solution_function(exercise_id))
-    assert ok, out
-    assert out.startswith(f"[ok] {exercise_id}")
 
 
 def test_scores_without_scaling_fail_with_values(capsys):
@@ -75,3 +60,8 @@ def test_not_written_yet(capsys):
         raise NotImplementedError
     ok, out = _run(capsys, "03.scores", skeleton)
     assert not ok and "not written yet" in out
+
+
+def test_the_notebook_has_these_exercises():
+    from helpers.exercises import available
+    assert [i for i in available() if i.startswith("03.")] == sorted(IDS)
