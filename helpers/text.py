@@ -207,6 +207,16 @@ def load_shakespeare():
     return "".join(load_plays().values())
 
 
+def spoken_text(text):
+    """Only what the characters say: `text` (plays as load_plays gives them) without speaker headings.
+
+    Each speech is 'Speaker:\nline\nline\n\n'; this keeps the lines and drops the 'Speaker:' line,
+    so that headings such as 'KING HENRY VI:' do not count as words someone said.
+    """
+    speeches = text.split("\n\n")
+    return "\n\n".join(speech.split("\n", 1)[1] for speech in speeches if "\n" in speech)
+
+
 def train_validation_text():
     """(train_text, validation_text): the plays in VALIDATION_PLAYS are held out, whole."""
     plays = load_plays()

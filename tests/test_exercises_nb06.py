@@ -36,3 +36,20 @@ def test_typical_mistake_fails_with_a_helpful_message(exercise_id, wrong, hint, 
     assert not exercises.check(exercise_id, wrong)
     out = capsys.readouterr().out
     assert "[not yet]" in out and hint in out
+
+
+def test_attention_weight_example_value(capsys):
+    assert exercises.check("06.attention_weight_example", 8 * 12 * 2048 * 2048)
+    assert "[ok]" in capsys.readouterr().out
+    assert not exercises.check("06.attention_weight_example", ...)
+    assert "not answered yet" in capsys.readouterr().out
+    assert not exercises.check("06.attention_weight_example", 8 * 12 * 2048 * 2049 // 2)   # the causal half only
+    assert "masked entries" in capsys.readouterr().out
+    assert not exercises.check("06.attention_weight_example", 8 * 12 * 2048)             # linear, not T^2
+    assert "expected 402,653,184" in capsys.readouterr().out
+
+
+def test_attention_weight_example_solution_text_runs(capsys):
+    namespace = {"attention_weight_count": _get("06.attention_weight_count").reference}
+    exec(_get("06.attention_weight_example").solution, namespace)
+    assert exercises.check("06.attention_weight_example", namespace["weights_for_8_sequences"])

@@ -49,6 +49,16 @@ def test_speeches_are_speaker_colon_then_lines_then_blank_line(plays):
             assert speaker and "\n" not in speaker and spoken, f"odd speech {speech[:80]!r}"
 
 
+def test_spoken_text_drops_only_the_speaker_headings(plays):
+    play = "KING HENRY VI:\nGood morrow, king.\nWhat news?\n\nWARWICK:\nNone: the king sleeps.\n\n"
+    assert text.spoken_text(play) == "Good morrow, king.\nWhat news?\n\nNone: the king sleeps."
+    hamlet = plays["Hamlet"]
+    spoken = text.split_words(text.spoken_text(hamlet))
+    headings = [speech.split("\n", 1)[0] for speech in hamlet.split("\n\n") if speech]
+    assert len(text.split_words(hamlet)) == len(spoken) + len(text.split_words("\n".join(headings)))
+    assert "HAMLET:" not in text.spoken_text(hamlet) and "To be, or not to be" in text.spoken_text(hamlet)
+
+
 def test_stage_directions_are_dropped():
     markdown = ("# A Play\n\n## ACT I\n\n### SCENE I. A heath.\n\n_Enter A and\nB, talking_\n\n"
                 "**A**  \n_\\[Aside]_  \nHello,\\-- there.  \n\n_Exit B_\n\nStill me.  \n\n"

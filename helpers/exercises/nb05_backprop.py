@@ -73,3 +73,32 @@ register(Exercise(
     one_hot = np.eye(logits.shape[-1])[targets]            # (N, C)
     return (probs - one_hot) / len(targets)                # the mean divides by N''',
 ))
+
+
+def _attention_inputs(rng):
+    t_q, t_k, d, d_v = (int(s) for s in rng.integers(2, 6, size=4))
+    q, k, v = rng.normal(size=(t_q, d)), rng.normal(size=(t_k, d)), rng.normal(size=(t_k, d_v))
+    mask = rng.random((t_q, t_k)) < 0.7
+    mask[np.arange(t_q), rng.integers(0, t_k, size=t_q)] = True      # every query sees at least one key
+    return q, k, v, rng.normal(size=(t_q, d_v)), mask
+
+
+register(Exercise(
+    id="05.attention_backward",
+    task="write attention_backward(q, k, v, grad_output, mask): (dq, dk, dv) of "
+         "softmax(q @ k.T / sqrt(d), masked) @ v, where mask (T_q, T_k) is True where a query may look",
+    reference=backprop.attention_backward,
+    make_inputs=_attention_inputs,
+    solution='''def attention_backward(q, k, v, grad_output, mask):
+    scale = 1 / np.sqrt(q.shape[-1])
+    scores = np.where(mask, q @ k.T * scale, -np.inf)                  # (T_q, T_k)
+    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights = weights / weights.sum(axis=-1, keepdims=True)            # masked places: 0
+    grad_v = weights.T @ grad_output                                   # (T_k, d_v)
+    grad_weights = grad_output @ v.T                                   # (T_q, T_k)
+    weighted_mean = (grad_weights * weights).sum(axis=-1, keepdims=True)
+    grad_scores = weights * (grad_weights - weighted_mean)             # softmax backward
+    grad_q = grad_scores @ k * scale                                   # (T_q, d)
+    grad_k = grad_scores.T @ q * scale                                 # (T_k, d)
+    return grad_q, grad_k, grad_v''',
+))

@@ -81,3 +81,24 @@ register(Exercise(
     solution='''def attention_weight_count(batch, heads, length):
     return batch * heads * length * length   # a (length, length) matrix per sequence and head''',
 ))
+
+
+def _compare_weight_example(expected, got):
+    if not isinstance(got, (int, np.integer)):
+        return f"expected a whole number of weights, got {type(got).__name__} {got!r}"
+    if got == expected:
+        return None
+    if 2 * got == expected or 2 * got == expected + 8 * 12 * 2048:
+        return (f"got {got:,}, half of {expected:,}: count the whole T x T matrix, masked entries "
+                f"included (a causal mask still computes every score)")
+    return f"got {got:,}, expected {expected:,} (batch * heads * length * length)"
+
+
+register(Exercise(
+    id="06.attention_weight_example",
+    task="how many attention weights for 8 sequences of 2,048 tokens and 12 heads (the full T x T matrices)",
+    reference=8 * 12 * 2048 * 2048,
+    compare=_compare_weight_example,
+    solution='''weights_for_8_sequences = attention_weight_count(8, 12, 2048)   # 8 * 12 * 2048 * 2048
+print(f"{weights_for_8_sequences:,}")                               # 402,653,184: 400 million, in one layer''',
+))
