@@ -50,6 +50,38 @@ def broadcast_picture(a, b):
 
 # ====================================================================== 02_embeddings
 
+def _label_offsets(ax, points, words, fontsize=10):
+    """For each word, the label offset (in points) that overlaps the labels and dots placed so far least.
+
+    Tries right-above, right-below, left-above, left-below of its dot, with label boxes estimated
+    from the font size (notebook 02's word map).
+    """
+    ax.autoscale_view()
+    dots = ax.transData.transform(points) * 72 / ax.figure.dpi  # (n, 2) in points
+    candidates = [(4, 2), (4, -2), (-4, 2), (-4, -2)]
+    boxes, offsets = [], []
+    for (x, y), word in zip(dots, words):
+        width, height = 0.6 * fontsize * len(word), 1.1 * fontsize
+
+        def box(dx, dy):
+            left = x + dx if dx > 0 else x + dx - width
+            bottom = y + dy if dy > 0 else y + dy - height
+            return left, bottom, left + width, bottom + height
+
+        def overlap(a, b):
+            return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+
+        def crowding(candidate):
+            mine = box(*candidate)
+            return (sum(overlap(mine, other) for other in boxes)
+                    + sum(overlap(mine, (px - 3, py - 3, px + 3, py + 3)) for px, py in dots))
+
+        best = min(candidates, key=crowding)  # ties: the first, right-above
+        boxes.append(box(*best))
+        offsets.append(best)
+    return offsets
+
+
 def word_map(points, words, groups=None, missing=(), ax=None, title="chosen words, flattened to 2-D"):
     """Words as labelled dots on a plane (notebook 02); `groups` (one name per word) colours them."""
     points = np.asarray(points, dtype=float).reshape(-1, 2)
@@ -59,13 +91,9 @@ def word_map(points, words, groups=None, missing=(), ax=None, title="chosen word
     for group in dict.fromkeys(names):
         chosen = [i for i, name in enumerate(names) if name == group]
         ax.scatter(points[chosen, 0], points[chosen, 1], s=25, label=group)
-    span = np.ptp(points, axis=0).clip(min=1e-9) if len(points) else np.ones(2)
-    offsets = [(4, 3), (4, -11), (-4, 3), (-4, -11)]  # right-above, right-below, left-above, left-below
-    for n, ((x, y), word) in enumerate(zip(points, words)):
-        crowd = int((np.abs((points[:n] - (x, y)) / span) < (0.15, 0.06)).all(axis=1).sum())  # labels close by
-        dx, dy = offsets[crowd % len(offsets)]
+    for (x, y), word, (dx, dy) in zip(points, words, _label_offsets(ax, points, words)):
         ax.annotate(word, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=10,
-                    ha="left" if dx > 0 else "right")
+                    ha="left" if dx > 0 else "right", va="bottom" if dy > 0 else "top")
     if groups is not None:
         ax.legend(fontsize=8, loc="best", framealpha=0.6)
     if len(missing):
@@ -140,8 +168,8 @@ def plot_softmax_state(state, d_k, temperature, scaled, axes=None):
     axes[1].set_yticks(range(n_keys))
     axes[1].set_xlabel("score moved")
     axes[1].set_ylabel("weight that changes")
-    axes[1].set_title(f"gradient d weights / d scores\nsize (Frobenius norm) {state['gradient_size']:.3f}",
-                      fontsize=10)
+    axes[1].set_title(f"softmax's Jacobian diag(p) − p pᵀ\ngradient reaching q: |d weights / d q| = "
+                      f"{state['gradient_size']:.3g}", fontsize=10)
     axes[1].figure.colorbar(image, ax=axes[1], fraction=0.046)
     axes[0].figure.tight_layout()
     return axes
@@ -165,7 +193,7 @@ def plot_descent(path, ax=None, title=None):
     ax.plot(path[:1], path[:1] ** 2, "o", color="tab:orange", ms=8, zorder=4, label="start")
     ax.set_xlabel("weight w")
     ax.set_ylabel("loss L(w)")
-    ax.legend(loc="upper center", fontsize=9)
+    ax.legend(loc="lower left", fontsize=9)  # under the left arm: the paths start on the right
     if title:
         ax.set_title(title, fontsize=11)
     return ax
@@ -195,16 +223,34 @@ def plot_gradient_norms(norms_by_label, ax=None, title="How much the last output
     return ax
 
 
-def plot_timings(lengths, seconds_by_label, ax=None, title="Time for one sequence"):
-    """Run time against sequence length, log-log, one line per model."""
+def readable_log_ticks(ax, low, high):
+    """Label a log-scale y axis at 1-2-5 steps between low and high (in its units), in plain numbers."""
+    ticks = [m * 10.0 ** e for e in range(-4, 6) for m in (1, 2, 5) if low / 1.5 <= m * 10.0 ** e <= high * 1.5]
+    ax.set_yticks(ticks, [f"{tick:g}" for tick in ticks])
+    ax.minorticks_off()
+
+
+def plot_timings(lengths, seconds_by_label, ax=None, title="Time for one sequence", reference=None):
+    """Run time against sequence length, log-log, one line per model (notebook 06).
+
+    reference: optional (label, values), a dotted line scaled to meet the first model's last point.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.6))
+    all_ms = []
     for label, seconds in seconds_by_label.items():
-        ax.loglog(lengths, np.asarray(seconds) * 1e3, "o-", lw=2, label=label)
+        ms = np.asarray(seconds, dtype=float) * 1e3
+        ax.loglog(lengths, ms, "o-", lw=2, label=label)
+        all_ms.extend(ms)
+    if reference is not None:
+        label, values = reference
+        values = np.asarray(values, dtype=float)
+        first_ms = np.asarray(next(iter(seconds_by_label.values())), dtype=float) * 1e3
+        ax.loglog(lengths, values / values[-1] * first_ms[-1], ":", color="0.4", label=label)
     ax.set_xticks(lengths, [str(length) for length in lengths])
-    ax.minorticks_off()
+    readable_log_ticks(ax, min(all_ms), max(all_ms))
     ax.set_xlabel("sequence length T")
-    ax.set_ylabel("milliseconds")
+    ax.set_ylabel("milliseconds (log scale)")
     ax.set_title(title, fontsize=11)
     ax.legend(fontsize=9)
     return ax
@@ -240,8 +286,10 @@ def it_attention_pair(explained_pair, titles):
 
 # ====================================================================== 09_gpt_on_gpu
 
-def loss_curves(history, ax=None, title="loss while training"):
-    """Training and validation loss against the step, from train.py's log records (notebook 09)."""
+def loss_curves(history, ax=None, title="loss while training", baseline=None):
+    """Training and validation loss against the step, from train.py's log records (notebook 09).
+
+    baseline: a loss to draw as a dotted line, e.g. ln V for a uniform guess."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 3.4))
     train = [(r["step"], r["train_loss"]) for r in history if "train_loss" in r]
@@ -250,6 +298,8 @@ def loss_curves(history, ax=None, title="loss while training"):
         ax.plot(*zip(*train), label="training batches", color="tab:blue")
     if val:
         ax.plot(*zip(*val), "o-", label="held-out plays", color="tab:orange")
+    if baseline is not None:
+        ax.axhline(baseline, color="gray", ls=":", label="uniform guess")
     ax.set_xlabel("step")
     ax.set_ylabel("cross-entropy (nats per token)")
     ax.set_title(title)
@@ -261,28 +311,36 @@ class LiveLossPlot:
     """A callback for helpers.train.train that redraws the loss curves in place as records come in.
 
     It redraws only on records with a validation loss (or every `every` records), so it stays
-    cheap on a CPU. Call `close()` at the end; it returns the history for a final static figure.
+    cheap on a CPU. Call `close(final_step, final_val_loss)` at the end: it adds the run's final
+    measurement, draws the last frame and returns the history.
     """
 
-    def __init__(self, every=None):
+    def __init__(self, every=None, baseline=None, title="loss while training"):
         self.history, self.every, self.handle, self.count = [], every, None, 0
+        self.baseline, self.title = baseline, title
 
     def __call__(self, record):
-        from IPython.display import display
-
         self.history.append(record)
         self.count += 1
         if "val_loss" not in record and not (self.every and self.count % self.every == 0):
             return
+        self._draw(f"{self.title}, step {record['step']}")
+
+    def _draw(self, title):
+        from IPython.display import display
+
         fig, ax = plt.subplots(figsize=(6.4, 3.4))
-        loss_curves(self.history, ax=ax, title=f"step {record['step']}")
+        loss_curves(self.history, ax=ax, title=title, baseline=self.baseline)
         if self.handle is None:
             self.handle = display(fig, display_id=True)
         else:
             self.handle.update(fig)
         plt.close(fig)
 
-    def close(self):
+    def close(self, final_step=None, final_val_loss=None):
+        if final_val_loss is not None:
+            self.history.append({"step": final_step, "val_loss": final_val_loss})
+            self._draw(f"{self.title}, step {final_step} (final)")
         return self.history
 
 

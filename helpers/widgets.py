@@ -220,8 +220,10 @@ def softmax_state(d_k=64, temperature=1.0, scaled=True, n_keys=10, seed=0):
     q and the keys have d_k independent standard-normal entries, so each score q . k has variance
     d_k. Scores are divided by sqrt(d_k) when `scaled`, then by `temperature`, then softmaxed.
     Returns a dict: scores (n_keys,) as fed to softmax, weights (n_keys,), jacobian
-    (n_keys, n_keys) = d weights / d scores = diag(p) - p p^T, gradient_size (its Frobenius norm),
-    max_weight and entropy (in nats). Used in notebook 04.
+    (n_keys, n_keys) = d weights / d scores = diag(p) - p p^T (softmax's own), gradient_q
+    (n_keys, d_k) = d weights / d q = jacobian @ keys / (sqrt(d_k) if scaled else 1) / temperature
+    (the gradient that reaches the query, as in notebook 04's measurement 3), gradient_size (the
+    Frobenius norm of gradient_q), max_weight and entropy (in nats). Used in notebook 04.
     """
     from helpers.attention import softmax
 
@@ -229,15 +231,14 @@ def softmax_state(d_k=64, temperature=1.0, scaled=True, n_keys=10, seed=0):
         raise ValueError(f"temperature must be positive, got {temperature}")
     rng = np.random.default_rng(seed)
     query, keys = rng.normal(size=d_k), rng.normal(size=(n_keys, d_k))   # (d_k,), (n_keys, d_k)
-    scores = keys @ query                                                  # (n_keys,)
-    if scaled:
-        scores = scores / np.sqrt(d_k)
-    scores = scores / temperature
+    divide_by = (np.sqrt(d_k) if scaled else 1.0) * temperature
+    scores = keys @ query / divide_by                                      # (n_keys,)
     weights = softmax(scores)
     jacobian = np.diag(weights) - np.outer(weights, weights)               # (n_keys, n_keys)
+    gradient_q = jacobian @ keys / divide_by                               # (n_keys, d_k): chain rule
     entropy = -np.sum(weights * np.log(np.clip(weights, 1e-300, None)))
-    return {"scores": scores, "weights": weights, "jacobian": jacobian,
-            "gradient_size": float(np.linalg.norm(jacobian)), "max_weight": float(weights.max()),
+    return {"scores": scores, "weights": weights, "jacobian": jacobian, "gradient_q": gradient_q,
+            "gradient_size": float(np.linalg.norm(gradient_q)), "max_weight": float(weights.max()),
             "entropy": float(entropy)}
 
 
@@ -375,24 +376,55 @@ def it_sentence_answer(model, agent, verb, obj, clause, voice):
     return explained, f'{sentence.text} -> "it" = {explained["answer"]} ({verdict})'
 
 
+def it_text_answer(model, text):
+    """Ask the trained "it" model about a typed sentence (helpers.itdata.sentence_from_text reads it;
+    an unknown word raises a ValueError that lists the kinds of word the model knows).
+
+    Returns (explained, summary), like it_sentence_answer.
+    """
+    from helpers import itdata, itmodel
+
+    sentence = itdata.sentence_from_text(text)
+    explained = itmodel.explain(model, sentence)
+    verdict = "right" if explained["answer"] == sentence.referent else f"wrong: it is the {sentence.referent}"
+    return explained, f'{sentence.text} -> "it" = {explained["answer"]} ({verdict})'
+
+
 def it_sentence_widget(model):
-    """Menus for agent, verb, object, clause and voice; shows the answer and the attention from "it"."""
+    """A text box to type a sentence, and menus (agent, verb, object, clause, voice) that write one
+    into it; shows the answer and the attention from "it", or why the sentence cannot be read."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
     from helpers import itdata, plots
+    from helpers.text import SENTENCE_PERSON
 
-    def show(agent, verb, obj, clause, voice):
-        explained, summary = it_sentence_answer(model, agent, verb, obj, clause, voice)
-        print(summary)
-        plots.it_attention(explained, title='attention from "it" (the answer framed in red)')
-        plt.show()
-
+    text = widgets.Text(value=SENTENCE_PERSON, description="sentence", continuous_update=False,
+                        layout=widgets.Layout(width="95%"))
     menus = dict(agent=itdata.AGENTS, verb=itdata.VERBS, obj=itdata.OBJECTS, clause=itdata.CLAUSES,
                  voice=itdata.VOICES)
     controls = {name: widgets.Dropdown(options=options, description=name) for name, options in menus.items()}
     controls["clause"].value = "was trained to do so"
-    return widgets.interactive(show, **controls)
+
+    def build(_change):
+        text.value = itdata.sentence_from_choices(**{n: c.value for n, c in controls.items()}).text
+
+    for control in controls.values():
+        control.observe(build, names="value")
+
+    def show(sentence_text):
+        try:
+            explained, summary = it_text_answer(model, sentence_text)
+        except ValueError as error:
+            print(error)
+            return
+        print(summary)
+        plots.it_attention(explained, title='attention from "it" (the answer framed in red)')
+        plt.show()
+
+    output = widgets.interactive_output(show, {"sentence_text": text})
+    return widgets.VBox([text, widgets.HBox(list(controls.values())[:3]),
+                         widgets.HBox(list(controls.values())[3:]), output])
 
 
 # ====================================================================== 09_gpt_on_gpu

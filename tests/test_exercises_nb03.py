@@ -4,7 +4,7 @@ import pytest
 
 from helpers.exercises import check
 
-IDS = ["03.scores", "03.attention", "03.causal_mask", "03.split_heads"]
+IDS = ["03.scores", "03.attention", "03.causal_mask", "03.merge_heads"]
 
 
 def _run(capsys, exercise_id, answer):
@@ -47,12 +47,20 @@ def test_causal_mask_upper_triangle_and_non_boolean_fail(capsys):
     assert not ok and "boolean" in out
 
 
-def test_split_heads_by_plain_reshape_fails(capsys):
-    def plain_reshape(x, n_heads):
-        B, T, C = x.shape
-        return x.reshape(B, n_heads, T, C // n_heads)   # right shape, features in the wrong places
-    ok, out = _run(capsys, "03.split_heads", plain_reshape)
+def test_merge_heads_by_plain_reshape_fails(capsys):
+    def plain_reshape(x):
+        B, H, T, d = x.shape
+        return x.reshape(B, T, H * d)   # right shape, features of different words mixed up
+    ok, out = _run(capsys, "03.merge_heads", plain_reshape)
     assert not ok and "values differ" in out
+
+
+def test_merge_heads_undoes_the_split_of_multi_head_attention(capsys):
+    from helpers.exercises import _get
+
+    x = np.random.default_rng(0).normal(size=(2, 5, 12))                   # (B, T, C)
+    split = x.reshape(2, 5, 3, 4).transpose(0, 2, 1, 3)                   # (B, H, T, d)
+    assert np.array_equal(_get("03.merge_heads").reference(split), x)
 
 
 def test_not_written_yet(capsys):

@@ -4,7 +4,7 @@ import pytest
 
 from helpers.exercises import _get, check
 
-IDS = ["04.stable_softmax", "04.temperature", "04.entropy", "04.softmax_backward"]
+IDS = ["04.stable_softmax", "04.masked_softmax", "04.entropy", "04.softmax_backward"]
 
 
 def _run(capsys, exercise_id, answer):
@@ -28,13 +28,20 @@ def test_softmax_over_the_wrong_axis_fails(capsys):
     assert not ok and "differ" in out
 
 
-def test_temperature_multiplied_instead_of_divided_fails(capsys):
-    def times(x, temperature):
-        z = x * temperature
+def test_masked_softmax_with_zeroed_scores_fails(capsys):
+    def zero_instead_of_minus_infinity(x, mask):
+        z = np.where(mask, x, 0.0)                      # a score of 0 still gets weight
         exps = np.exp(z - z.max(axis=-1, keepdims=True))
         return exps / exps.sum(axis=-1, keepdims=True)
-    ok, out = _run(capsys, "04.temperature", times)
+    ok, out = _run(capsys, "04.masked_softmax", zero_instead_of_minus_infinity)
     assert not ok and "values differ" in out
+
+
+def test_masked_softmax_reference_gives_zero_weight_and_rows_summing_to_one():
+    exercise = _get("04.masked_softmax")
+    scores, mask = exercise.make_inputs(np.random.default_rng(0))
+    weights = exercise.reference(scores, mask)
+    assert np.all(weights[~mask] == 0) and np.allclose(weights.sum(axis=-1), 1)
 
 
 def test_entropy_with_plain_log_gives_nan_and_fails(capsys):

@@ -27,3 +27,15 @@ def test_broadcast_picture_shows_the_three_shapes():
     fig = plots.broadcast_picture(np.array([[0], [10]]), np.array([[1, 2, 3]]))
     assert [ax.get_title() for ax in fig.axes[:3]] == ["a: shape (2, 1)", "b: shape (1, 3)", "a + b: shape (2, 3)"]
     plt.close(fig)
+
+
+# ---------------------------------------------------------------- 04_softmax_and_scaling
+
+def test_plot_softmax_state_titles_name_the_gradient_that_reaches_q():
+    from helpers.widgets import softmax_state
+
+    state = softmax_state(d_k=16, scaled=False)
+    axes = plots.plot_softmax_state(state, 16, 1.0, False)
+    assert "d_k = 16" in axes[0].get_title() and "unscaled" in axes[0].get_title()
+    assert "d weights / d q" in axes[1].get_title() and f"{state['gradient_size']:.3g}" in axes[1].get_title()
+    plt.close("all")

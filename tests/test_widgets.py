@@ -198,10 +198,31 @@ def test_softmax_state_jacobian_equals_autograd():
     assert np.allclose(state["jacobian"], jacobian.numpy())
 
 
-def test_softmax_state_saturates_without_scaling_and_with_low_temperature():
+def test_softmax_state_gradient_q_equals_autograd_with_the_scaling_factor():
+    import torch
+
+    for scaled, temperature in ((True, 1.0), (False, 1.0), (True, 0.5)):
+        state = widgets.softmax_state(d_k=8, temperature=temperature, scaled=scaled, n_keys=5, seed=2)
+        rng = np.random.default_rng(2)
+        query, keys = (torch.tensor(a) for a in (rng.normal(size=8), rng.normal(size=(5, 8))))
+        divide_by = (np.sqrt(8) if scaled else 1.0) * temperature
+        jacobian = torch.autograd.functional.jacobian(lambda q: torch.softmax(keys @ q / divide_by, -1), query)
+        assert np.allclose(state["gradient_q"], jacobian.numpy())
+        assert np.isclose(state["gradient_size"], np.linalg.norm(jacobian.numpy()))
+
+
+def test_softmax_state_gradient_agrees_with_notebook_04_measurement_3():
+    # unscaled: larger than scaled at small d_k (not yet saturated), vanishing at d_k = 1024
+    small = [widgets.softmax_state(d_k=16, scaled=s)["gradient_size"] for s in (True, False)]
+    assert small[1] > small[0]
     scaled = widgets.softmax_state(d_k=1024, scaled=True)
     unscaled = widgets.softmax_state(d_k=1024, scaled=False)
-    assert unscaled["max_weight"] > 0.99 and unscaled["gradient_size"] < scaled["gradient_size"] / 10
+    assert unscaled["max_weight"] > 0.99 and unscaled["gradient_size"] < scaled["gradient_size"] / 100
+    scaled_sizes = [widgets.softmax_state(d_k=d)["gradient_size"] for d in (4, 64, 1024)]
+    assert max(scaled_sizes) < 2 * min(scaled_sizes)          # scaled: about one size for every d_k
+
+
+def test_softmax_state_saturates_with_low_temperature():
     cold, hot = widgets.softmax_state(temperature=0.1), widgets.softmax_state(temperature=10.0)
     assert cold["entropy"] < hot["entropy"] and cold["max_weight"] > hot["max_weight"]
     assert hot["entropy"] <= np.log(10) + 1e-12

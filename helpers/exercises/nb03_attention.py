@@ -1,4 +1,4 @@
-"""Exercises of notebook 03_attention: scores, attention, the causal mask, splitting heads."""
+"""Exercises of notebook 03_attention: scores, attention, the causal mask, merging heads."""
 import numpy as np
 
 from helpers.exercises import Exercise, register
@@ -29,15 +29,15 @@ def _attention(q, k, v):
     return scaled_dot_product_attention(q, k, v)
 
 
-def _split_heads(x, n_heads):
-    B, T, C = x.shape
-    return x.reshape(B, T, n_heads, C // n_heads).transpose(0, 2, 1, 3)
+def _merge_heads(x):
+    B, H, T, d = x.shape
+    return x.transpose(0, 2, 1, 3).reshape(B, T, H * d)
 
 
-def _x_and_heads(rng):
-    n_heads, d_head = int(rng.integers(2, 5)), int(rng.integers(1, 4))
-    B, T = (int(t) for t in rng.integers(1, 4, size=2))
-    return rng.normal(size=(B, T, n_heads * d_head)), n_heads
+def _head_outputs(rng):
+    B, H, T, d = (int(s) for s in rng.integers(1, 5, size=4))
+    H, T = H + 1, T + 1                      # at least 2 heads and 2 words: a plain reshape shows
+    return (rng.normal(size=(B, H, T, d)),)
 
 
 def _compare_mask(expected, got):
@@ -81,12 +81,12 @@ register(Exercise(
 ))
 
 register(Exercise(
-    id="03.split_heads",
-    task="write split_heads(x, n_heads): (B, T, C) -> (B, n_heads, T, C // n_heads)",
-    reference=_split_heads,
-    make_inputs=_x_and_heads,
-    solution='''def split_heads(x, n_heads):
-    B, T, C = x.shape
-    x = x.reshape(B, T, n_heads, C // n_heads)     # cut each word's features into heads
-    return x.transpose(0, 2, 1, 3)                 # (B, n_heads, T, C // n_heads)''',
+    id="03.merge_heads",
+    task="write merge_heads(x): (B, H, T, d) -> (B, T, H * d), each word's heads side by side",
+    reference=_merge_heads,
+    make_inputs=_head_outputs,
+    solution='''def merge_heads(x):
+    B, H, T, d = x.shape
+    x = x.transpose(0, 2, 1, 3)        # (B, T, H, d): words first, then their heads
+    return x.reshape(B, T, H * d)      # head h fills features h*d : (h+1)*d''',
 ))

@@ -1,4 +1,4 @@
-"""Exercises of notebook 04_softmax_and_scaling: stable softmax, temperature, entropy, softmax backward."""
+"""Exercises of notebook 04_softmax_and_scaling: stable softmax, masked softmax, entropy, softmax backward."""
 import numpy as np
 
 from helpers.exercises import Exercise, register
@@ -15,6 +15,17 @@ def _large_scores(rng):
 def _stable_softmax(x):
     exps = np.exp(x - x.max(axis=-1, keepdims=True))
     return exps / exps.sum(axis=-1, keepdims=True)
+
+
+def _masked_softmax(x, mask):
+    return _stable_softmax(np.where(mask, x, -np.inf))
+
+
+def _scores_and_mask(rng):
+    scores = rng.normal(scale=3.0, size=_shape(rng))
+    mask = rng.random(scores.shape) < 0.6
+    mask[..., int(rng.integers(scores.shape[-1]))] = True      # every row keeps at least one key
+    return scores, mask
 
 
 def _weights_with_zeros(rng):
@@ -45,13 +56,14 @@ register(Exercise(
 ))
 
 register(Exercise(
-    id="04.temperature",
-    task="write softmax_with_temperature(x, temperature): softmax(x / temperature) along the last axis",
-    reference=lambda x, temperature: _stable_softmax(x / temperature),
-    make_inputs=lambda rng: (rng.normal(scale=3.0, size=_shape(rng)), float(rng.choice([0.1, 0.5, 1.0, 2.0, 10.0]))),
-    solution='''def softmax_with_temperature(x, temperature):
-    scaled = x / temperature                       # T < 1 sharpens, T > 1 flattens
-    exps = np.exp(scaled - scaled.max(axis=-1, keepdims=True))
+    id="04.masked_softmax",
+    task="write masked_softmax(x, mask): softmax along the last axis, weight exactly 0 where mask is False",
+    reference=_masked_softmax,
+    make_inputs=_scores_and_mask,
+    solution='''def masked_softmax(x, mask):
+    masked = np.where(mask, x, -np.inf)              # hidden keys: exp(-inf) = 0
+    shifted = masked - masked.max(axis=-1, keepdims=True)   # the max is a real score: no overflow
+    exps = np.exp(shifted)
     return exps / exps.sum(axis=-1, keepdims=True)''',
 ))
 
