@@ -177,6 +177,48 @@ def sentence_from_choices(agent, verb, obj, clause, voice):
     return ItSentence(agent, verb, obj, clause, voice)
 
 
+def _vocabulary_kinds():
+    return (f"agents ({', '.join(AGENTS)}); verbs ({', '.join(VERBS)}); objects ({', '.join(OBJECTS)}); "
+            f"clauses after 'because it' ({' | '.join(CLAUSES)}); plus the, was, by, because, it")
+
+
+def sentence_from_text(text):
+    """An ItSentence from typed text (the widget of notebook 08), in either voice:
+
+        the AGENT VERB the OBJECT because it CLAUSE
+        the OBJECT was VERB by the AGENT because it CLAUSE
+
+    Case and a final full stop are ignored. Anything else raises a ValueError that names the
+    unknown words or the expected shape, and lists the kinds of word the model knows.
+    """
+    words = text.lower().strip().rstrip(".").split()
+    unknown = [w for w in words if w not in vocabulary() or w.startswith("<")]
+    if unknown:
+        raise ValueError(f"the model does not know {', '.join(map(repr, unknown))}; it knows only "
+                         + _vocabulary_kinds())
+    for voice in VOICES:
+        found = _match(words, voice)
+        if found:
+            return found
+    raise ValueError("could not read the sentence: write 'the AGENT VERB the OBJECT because it CLAUSE' or "
+                     "'the OBJECT was VERB by the AGENT because it CLAUSE', with " + _vocabulary_kinds())
+
+
+def _match(words, voice):
+    """The ItSentence whose words are `words` in `voice`, or None."""
+    if voice == "active" and len(words) > 7:
+        agent, verb, obj, clause = words[1], words[2], words[4], " ".join(words[7:])
+    elif voice == "passive" and len(words) > 9:
+        agent, verb, obj, clause = words[6], words[3], words[1], " ".join(words[9:])
+    else:
+        return None
+    if agent in AGENTS and verb in VERBS and obj in OBJECTS and clause in CLAUSES:
+        sentence = ItSentence(agent, verb, obj, clause, voice)
+        if sentence.words == words:
+            return sentence
+    return None
+
+
 def encode(sentences, vocab=None, blank_nouns=False):
     """Sentences -> a dict of tensors: `tokens` (N, T) padded with 0 on the right, `length` (N,),
     `it` and `referent` positions (N,), `second_noun` (N,) True when the referent comes second, and

@@ -5,7 +5,7 @@ from helpers import exercises
 
 
 def test_references_pass():
-    for exercise_id in ("07.layer_norm", "07.split_heads", "07.mlp", "07.block_parameters"):
+    for exercise_id in ("07.layer_norm", "07.split_heads", "07.post_norm_block", "07.gpt_parameters"):
         assert exercises.check(exercise_id, exercises._get(exercise_id).reference)
 
 
@@ -15,9 +15,17 @@ def test_typical_mistakes_fail_helpfully(capsys):
                                / torch.sqrt(x.var(-1, keepdim=True) + 1e-5) * w + b)
     # Reshaping straight to (B, H, T, Dh) mixes tokens and features.
     assert not exercises.check("07.split_heads", lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1))
-    # ReLU instead of GELU.
-    assert not exercises.check("07.mlp", lambda x, wu, bu, wd, bd: torch.relu(x @ wu.T + bu) @ wd.T + bd)
-    # Forgot the biases and LayerNorms.
-    assert not exercises.check("07.block_parameters", lambda d: 12 * d * d)
+    # The pre-norm block (helpers.model.Block itself) is not the post-norm one.
+    assert not exercises.check("07.post_norm_block", lambda block, x: block(x))
+    # Counted the output head as well, forgetting the weight tying.
+    assert not exercises.check("07.gpt_parameters", lambda v, t, c, n: 2 * v * c + t * c + n * (12 * c * c + 13 * c) + 2 * c)
     out = capsys.readouterr().out
     assert out.count("[not yet]") == 4 and "expected" in out
+
+
+def test_gpt_parameters_equals_the_gpt_of_notebook_09():
+    from helpers.model import GPT, GPTConfig, count_parameters
+    reference = exercises._get("07.gpt_parameters").reference
+    for vocab, context, width, layers, heads in ((65, 32, 48, 2, 3), (500, 64, 64, 3, 4)):
+        config = GPTConfig(vocab_size=vocab, context=context, d_model=width, n_layers=layers, n_heads=heads)
+        assert reference(vocab, context, width, layers) == count_parameters(GPT(config))

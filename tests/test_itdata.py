@@ -92,3 +92,21 @@ def test_sentence_from_choices_explains_a_bad_choice():
     assert itdata.sentence_from_choices("person", "executed", "swap", "was tired", "active").referent == "person"
     with pytest.raises(ValueError, match="unknown agent 'dog'"):
         itdata.sentence_from_choices("dog", "executed", "swap", "was tired", "active")
+
+
+def test_sentence_from_text_reads_both_voices_and_the_course_sentences():
+    from helpers.text import SENTENCES
+
+    assert itdata.sentence_from_text(SENTENCES[0]) == itdata.course_sentences()[0]
+    assert itdata.sentence_from_text(SENTENCES[1]).referent == "swap"
+    passive = itdata.ItSentence("trader", "sold", "bond", "was too risky", "passive")
+    assert itdata.sentence_from_text(passive.text.upper() + ".") == passive
+
+
+def test_sentence_from_text_names_unknown_words_and_the_shape():
+    with pytest.raises(ValueError, match="does not know 'dog'.*agents \\(person"):
+        itdata.sentence_from_text("the dog executed the swap because it was tired")
+    with pytest.raises(ValueError, match="could not read the sentence"):
+        itdata.sentence_from_text("the swap executed the person because it was tired")
+    with pytest.raises(ValueError, match="does not know '<blank>'"):
+        itdata.sentence_from_text("the <blank> executed the swap because it was tired")

@@ -78,3 +78,16 @@ def test_widget_function_builds_the_sentence_and_answers(trained):
     explained, summary = widgets.it_sentence_answer(model, "trader", "sold", "bond", "was tired", "passive")
     assert summary == 'the bond was sold by the trader because it was tired -> "it" = trader (right)'
     assert explained["words"][6] == "trader" and len(explained["attention_from_it"][1]) == 11
+
+
+def test_widget_reads_a_typed_sentence_and_rejects_unknown_words(trained):
+    from helpers import widgets
+    model, _ = trained
+    _, summary = widgets.it_text_answer(model, "The bond was sold by the trader because it was tired.")
+    assert summary == 'the bond was sold by the trader because it was tired -> "it" = trader (right)'
+    with pytest.raises(ValueError, match="does not know 'dog'"):
+        widgets.it_text_answer(model, "the dog sold the bond because it was tired")
+    box = widgets.it_sentence_widget(model)
+    text, menus = box.children[0], box.children[2].children
+    menus[1].value = "passive"                       # the voice menu rewrites the text box
+    assert text.value == "the swap was executed by the person because it was trained to do so"

@@ -52,39 +52,57 @@ register(Exercise(
 ))
 
 
-def _mlp(x, w_up, b_up, w_down, b_down):
-    return F.linear(F.gelu(F.linear(x, w_up, b_up)), w_down, b_down)
+def _post_norm_block(block, x):
+    attended, _ = block.attn(x, causal=block.causal)
+    x = block.ln1(x + attended)
+    return block.ln2(x + block.mlp(x))
 
 
-def _mlp_inputs(rng):
-    C = int(rng.integers(2, 6))
-    t = lambda *shape: torch.from_numpy(rng.normal(size=shape)).float()
-    return t(2, 3, C), t(4 * C, C), t(4 * C), t(C, 4 * C), t(C)
+def _post_norm_inputs(rng):
+    from helpers.model import Block
+
+    n_heads = int(rng.integers(1, 4))
+    C = n_heads * int(rng.integers(2, 5))
+    torch.manual_seed(int(rng.integers(1_000_000)))
+    block = Block(C, n_heads, causal=bool(rng.integers(2))).eval()
+    with torch.no_grad():                 # LayerNorms that are not the identity, so order matters
+        for norm in (block.ln1, block.ln2):
+            norm.weight.normal_(1, 0.3), norm.bias.normal_(0, 0.3)
+    return block, torch.from_numpy(rng.normal(size=(2, int(rng.integers(2, 6)), C))).float()
 
 
 register(Exercise(
-    id="07.mlp",
-    task="the block's MLP: x @ w_up.T + b_up, GELU, then @ w_down.T + b_down",
-    reference=_mlp,
-    make_inputs=_mlp_inputs,
-    solution=("def mlp(x, w_up, b_up, w_down, b_down):\n"
-              "    hidden = torch.nn.functional.gelu(x @ w_up.T + b_up)   # (B, T, 4C)\n"
-              "    return hidden @ w_down.T + b_down                       # (B, T, C)"),
+    id="07.post_norm_block",
+    task=("the original (2017) post-norm block from a Block's parts: x = ln1(x + attention(x)), "
+          "then ln2(x + mlp(x)), with the block's own causal setting"),
+    reference=_post_norm_block,
+    make_inputs=_post_norm_inputs,
+    solution=("def post_norm_block(block, x):\n"
+              "    attended, _ = block.attn(x, causal=block.causal)   # no norm before the part\n"
+              "    x = block.ln1(x + attended)                         # the norm comes after the sum\n"
+              "    return block.ln2(x + block.mlp(x))                  # (B, T, C)"),
 ))
 
 
-def _block_parameters(d_model):
-    return 12 * d_model * d_model + 13 * d_model
+def _gpt_parameters(vocab_size, context, d_model, n_layers):
+    return (vocab_size * d_model + context * d_model + n_layers * (12 * d_model * d_model + 13 * d_model)
+            + 2 * d_model)
+
+
+def _gpt_parameter_inputs(rng):
+    return (int(rng.integers(2, 70_000)), int(rng.integers(8, 2048)), 8 * int(rng.integers(1, 128)),
+            int(rng.integers(1, 48)))
 
 
 register(Exercise(
-    id="07.block_parameters",
-    task="the number of parameters of one Block of width d_model, as a formula",
-    reference=_block_parameters,
-    make_inputs=lambda rng: (int(rng.integers(1, 1000)),),
-    solution=("def block_parameters(d_model):\n"
-              "    layer_norms = 2 * 2 * d_model\n"
-              "    attention = 4 * d_model * d_model + 4 * d_model   # q, k, v and the output projection\n"
-              "    mlp = 8 * d_model * d_model + 5 * d_model          # C -> 4C -> C\n"
-              "    return layer_norms + attention + mlp               # 12 C^2 + 13 C"),
+    id="07.gpt_parameters",
+    task=("the parameters of a whole GPT: token and position embeddings, n_layers blocks, a final "
+          "LayerNorm, and an output head that shares the token embedding's weight"),
+    reference=_gpt_parameters,
+    make_inputs=_gpt_parameter_inputs,
+    solution=("def gpt_parameters(vocab_size, context, d_model, n_layers):\n"
+              "    embeddings = vocab_size * d_model + context * d_model      # tokens and positions\n"
+              "    blocks = n_layers * (12 * d_model ** 2 + 13 * d_model)\n"
+              "    final_norm = 2 * d_model\n"
+              "    return embeddings + blocks + final_norm   # the head reuses the token embedding: 0 more"),
 ))
