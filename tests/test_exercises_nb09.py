@@ -36,3 +36,14 @@ def test_typical_mistake_fails_with_a_helpful_message(exercise_id, wrong, hint, 
     assert not exercises.check(exercise_id, wrong)
     out = capsys.readouterr().out
     assert "[not yet]" in out and hint in out
+
+
+def test_live_loss_plot_ends_with_the_final_measurement():
+    import matplotlib
+    matplotlib.use("Agg")
+    from helpers.plots import LiveLossPlot
+    live = LiveLossPlot(baseline=4.3, title="test")
+    live({"step": 0, "train_loss": 4.3, "val_loss": 4.3})
+    live({"step": 50, "train_loss": 3.0})
+    history = live.close(final_step=60, final_val_loss=2.9)
+    assert [r["step"] for r in history] == [0, 50, 60] and history[-1]["val_loss"] == 2.9
