@@ -149,10 +149,12 @@ CELL_STATES = """() => {
           unrun: prompts.filter(p => !/\\[\\d+\\]/.test(p)).length};
 }"""
 
+# What the widget SHOWS: the text of its output areas and the images it draws, never its own
+# controls (a menu whose options change would otherwise count as a changed output).
 WIDGET_OUTPUT_STATE = """(widget) => {
-  const outputs = [...widget.querySelectorAll('.widget-output, .jupyter-widget-output')];
-  const shown = outputs.length ? outputs : [widget];
-  return shown.map(o => o.innerText + [...o.querySelectorAll('img')].map(i => i.src.slice(-200)).join('|')).join('\\n');
+  const outputs = [...widget.querySelectorAll('.widget-output, .jupyter-widget-output')].map(o => o.innerText);
+  const images = [...widget.querySelectorAll('img')].map(i => i.src.slice(-200));
+  return outputs.concat(images).join('\\n');
 }"""
 
 
@@ -239,8 +241,11 @@ def test_notebook_runs_and_widget_responds(jupyterlab, offline_page):
         while after == before and time.monotonic() < deadline:
             page.wait_for_timeout(250)
             after = widget.evaluate(WIDGET_OUTPUT_STATE)
+        wait_for_idle_kernel(base, token, WIDGET_UPDATE_SECONDS)  # the redraw has finished
+        page.wait_for_timeout(500)
         problems = problems_on_page(page)
         assert not problems, f"after {action}:\n" + "\n".join(problems)
+        assert before.strip(), "the widget shows no output or image to compare"
         assert after != before, f"after {action}, the widget's output did not change:\n{before}"
         widget.scroll_into_view_if_needed()
     finally:
