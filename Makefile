@@ -67,6 +67,7 @@ SLIDES_OFFLINE := \
   --SlidesExporter.mathjax_url='vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe' \
   --SlidesExporter.widget_renderer_url=vendor/html-manager/dist/embed-amd.js \
   --SlidesExporter.reveal_theme=white \
+  --SlidesExporter.reveal_scroll=True \
   --template-file $(VENDOR)/offline.html.j2
 
 $(VENDOR)/.fetched:

@@ -1,6 +1,5 @@
 """Exercises of notebook 03_attention: each reference solution passes; typical mistakes get a helpful message."""
 import numpy as np
-import pytest
 
 from helpers.exercises import check
 

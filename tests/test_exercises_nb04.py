@@ -1,10 +1,9 @@
 """Exercises of notebook 04_softmax_and_scaling: reference solutions pass; typical mistakes get a helpful message."""
 import numpy as np
-import pytest
 
 from helpers.exercises import _get, check
 
-IDS = ["04.stable_softmax", "04.masked_softmax", "04.entropy", "04.softmax_backward"]
+IDS = ["04.stable_softmax", "04.masked_softmax", "04.entropy", "04.scaled_weights"]
 
 
 def _run(capsys, exercise_id, answer):
@@ -50,21 +49,28 @@ def test_entropy_with_plain_log_gives_nan_and_fails(capsys):
     assert not ok and "nan" in out
 
 
-def test_softmax_backward_without_the_sum_fails(capsys):
-    ok, out = _run(capsys, "04.softmax_backward", lambda p, grad_p: p * grad_p)
+def test_scaled_weights_dividing_by_d_k_fails(capsys):
+    ok, out = _run(capsys, "04.scaled_weights",
+                   lambda scores, d_k, temperature: _get("04.stable_softmax").reference(scores / d_k / temperature))
     assert not ok and "values differ" in out
 
 
-def test_softmax_backward_reference_equals_autograd():
+def test_scaled_weights_unstable_overflows_and_is_caught(capsys):
+    def unstable(scores, d_k, temperature):
+        exps = np.exp(scores / np.sqrt(d_k) / temperature)
+        return exps / exps.sum(axis=-1, keepdims=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ok, out = _run(capsys, "04.scaled_weights", unstable)
+    assert not ok and "nan" in out.lower()
+
+
+def test_scaled_weights_reference_equals_torch():
     import torch
 
     rng = np.random.default_rng(0)
-    scores = torch.tensor(rng.normal(size=(3, 5)), requires_grad=True)
-    grad_p = torch.tensor(rng.normal(size=(3, 5)))
-    p = torch.softmax(scores, dim=-1)
-    (expected,) = torch.autograd.grad((p * grad_p).sum(), scores)
-    backward = _get("04.softmax_backward").reference
-    assert np.allclose(backward(p.detach().numpy(), grad_p.numpy()), expected.numpy())
+    scores = rng.normal(size=(3, 5)) * 20
+    expected = torch.softmax(torch.tensor(scores) / 8.0 / 0.5, dim=-1).numpy()
+    assert np.allclose(_get("04.scaled_weights").reference(scores, 64, 0.5), expected)
 
 
 def test_the_notebook_has_these_exercises():

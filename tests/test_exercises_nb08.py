@@ -1,7 +1,7 @@
 """The exercises of notebook 08: each reference passes, a typical mistake fails with a clear message."""
 import torch
 
-from helpers import exercises, itdata
+from helpers import exercises
 
 
 def test_references_pass(capsys):

@@ -1,4 +1,4 @@
-"""Exercises of notebook 04_softmax_and_scaling: stable softmax, masked softmax, entropy, softmax backward."""
+"""Exercises of notebook 04_softmax_and_scaling: stable softmax, masked softmax, entropy, scaled weights."""
 import numpy as np
 
 from helpers.exercises import Exercise, register
@@ -39,9 +39,15 @@ def _entropy(p):
     return -np.sum(p * np.log(safe), axis=-1)
 
 
-def _p_and_grad(rng):
-    shape = _shape(rng)
-    return _stable_softmax(rng.normal(size=shape)), rng.normal(size=shape)
+def _scaled_weights(scores, d_k, temperature):
+    return _stable_softmax(scores / np.sqrt(d_k) / temperature)
+
+
+def _raw_scores_dk_temperature(rng):
+    d_k = int(rng.choice([1, 4, 64, 1024]))
+    temperature = float(rng.choice([0.01, 0.5, 1.0, 3.0]))     # 0.01 with d_k = 1: exp overflows
+    scores = rng.normal(scale=np.sqrt(d_k), size=_shape(rng))   # q.k of unit vectors: spread sqrt(d_k)
+    return scores * 10.0, d_k, temperature
 
 
 register(Exercise(
@@ -78,11 +84,13 @@ register(Exercise(
 ))
 
 register(Exercise(
-    id="04.softmax_backward",
-    task="write softmax_backward(p, grad_p): the gradient with respect to the scores",
-    reference=lambda p, grad_p: p * (grad_p - (grad_p * p).sum(axis=-1, keepdims=True)),
-    make_inputs=_p_and_grad,
-    solution='''def softmax_backward(p, grad_p):
-    # the Jacobian diag(p) - p p^T, applied to grad_p without building it
-    return p * (grad_p - (grad_p * p).sum(axis=-1, keepdims=True))''',
+    id="04.scaled_weights",
+    task="write scaled_weights(scores, d_k, temperature): divide by sqrt(d_k) and by the temperature, then a stable softmax",
+    reference=_scaled_weights,
+    make_inputs=_raw_scores_dk_temperature,
+    solution='''def scaled_weights(scores, d_k, temperature):
+    scaled = scores / np.sqrt(d_k) / temperature    # the sqrt(d_k) of section 4, the T of section 3
+    shifted = scaled - scaled.max(axis=-1, keepdims=True)   # a low temperature makes scores large
+    exps = np.exp(shifted)
+    return exps / exps.sum(axis=-1, keepdims=True)''',
 ))

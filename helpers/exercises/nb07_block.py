@@ -1,6 +1,5 @@
 """Exercises of notebook 07_transformer_block."""
 import torch
-import torch.nn.functional as F
 
 from helpers.exercises import Exercise, register
 

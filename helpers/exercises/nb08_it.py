@@ -1,5 +1,4 @@
 """Exercises of notebook 08_what_is_it."""
-import numpy as np
 import torch
 
 from helpers.exercises import Exercise, register
