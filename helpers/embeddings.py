@@ -11,12 +11,16 @@ each other. This module makes that concrete, in four vectorised steps over the p
 Only the `DEFAULT_VOCAB_SIZE` most frequent words get a row and a column: 5,000 words cover about
 95% of the words of the plays, and a dense 5,000 x 5,000 float32 matrix is 100 MB, so the whole
 pipeline stays well under 1 GB (Binder gives 2 GB). Rarer words get no vector. Measured on the
-plays (2 busy cores): counts + PPMI + SVD in about 1 s, peak memory under 500 MB. Notebook 02 counts
-in float64 instead (`dtype=np.float64`: 200 MB a matrix, about 550 MB at the peak, a few seconds),
+plays (2 busy cores): counts + PPMI + SVD in about 1.2 s, peak memory under 500 MB. Notebook 02 counts
+in float64 instead (`dtype=np.float64`: 200 MB a matrix, under 600 MB at the peak, about 1.5 s),
 so that nearly tied neighbours come out in the same order on every machine. It feeds the pipeline
 `helpers.text.spoken_text` of the training plays: speaker headings are not words anyone said.
 
 `positional_encoding` gives the sinusoidal positions of "Attention Is All You Need", shape (T, d).
+
+Measure it here: `python -m helpers.embeddings` (float32) or `python -m helpers.embeddings
+--float64` (the notebook's) times counts + PPMI + SVD over the whole corpus and prints the median
+seconds and the peak memory of the process as one JSON line.
 """
 from collections import Counter
 from dataclasses import dataclass, field
@@ -267,3 +271,52 @@ def positional_encoding(length, dim, base=10000.0):
     encoding[:, 0::2] = np.sin(angles)
     encoding[:, 1::2] = np.cos(angles[:, : dim // 2])
     return encoding
+
+
+# ====================================================================== benchmark
+
+def benchmark(repeats=3, dtype=np.float32, vocab_size=DEFAULT_VOCAB_SIZE, window=DEFAULT_WINDOW,
+              dim=DEFAULT_DIM):
+    """Counts + PPMI + SVD over every play, `repeats` times: a dict of median seconds per step and
+    the process's peak resident memory (Linux and macOS)."""
+    import resource
+    import statistics
+    import sys
+    import time
+
+    from helpers.text import load_shakespeare
+
+    words = split_words(load_shakespeare())
+    vocab, _ = top_words(words, vocab_size)
+    ids = words_to_ids(words, vocab)                                       # (N,)
+    steps = {"counts": [], "ppmi": [], "svd": [], "total": []}
+    for _ in range(repeats):
+        start = time.perf_counter()
+        counts = cooccurrence_counts(ids, len(vocab), window, dtype=dtype)  # (V, V)
+        counted = time.perf_counter()
+        weights = ppmi(counts, 0.75)                                       # (V, V)
+        del counts
+        weighted = time.perf_counter()
+        svd_word_vectors(weights, dim)                                     # (V, dim)
+        del weights
+        done = time.perf_counter()
+        for name, seconds in (("counts", counted - start), ("ppmi", weighted - counted),
+                              ("svd", done - weighted), ("total", done - start)):
+            steps[name].append(seconds)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_mb = peak / 2**20 if sys.platform == "darwin" else peak / 1024    # bytes on macOS, kB on Linux
+    return {"words": len(ids), "vocab": len(vocab), "window": window, "dim": dim,
+            "dtype": np.dtype(dtype).name, "repeats": repeats,
+            **{f"median_{name}_s": round(statistics.median(v), 3) for name, v in steps.items()},
+            "peak_memory_mb": round(peak_mb)}
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description="Time counts + PPMI + SVD over all the plays.")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--float64", action="store_true", help="count in float64, as notebook 02 does")
+    args = parser.parse_args()
+    print(json.dumps(benchmark(args.repeats, np.float64 if args.float64 else np.float32)))

@@ -180,3 +180,13 @@ def test_truncated_svd_float32_keeps_float32():
     u, s, vt = embeddings.truncated_svd(matrix, 3)
     assert u.dtype == s.dtype == vt.dtype == np.float32
     assert np.allclose(s, np.linalg.svd(matrix.astype(np.float64), compute_uv=False)[:3], rtol=2e-3)
+
+
+def test_benchmark_reports_the_whole_corpus_pipeline():
+    # What `python -m helpers.embeddings` prints: seconds are not judged here (a busy machine is
+    # slow), only that every step ran over all the plays and the numbers add up.
+    result = embeddings.benchmark(repeats=1)
+    assert result["words"] > 800_000 and result["vocab"] == embeddings.DEFAULT_VOCAB_SIZE
+    parts = result["median_counts_s"] + result["median_ppmi_s"] + result["median_svd_s"]
+    assert 0 < parts <= result["median_total_s"] + 0.01
+    assert result["peak_memory_mb"] > 100
