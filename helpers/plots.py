@@ -44,6 +44,9 @@ def broadcast_picture(a, b):
         ax.set_title(f"{name}: shape {matrix.shape}")
         ax.set_xticks([])
         ax.set_yticks([])
+        for spine in ax.spines.values():   # the same thin frame round all three, light cells too
+            spine.set_visible(True)
+            spine.set_color("0.6")
     fig.tight_layout()
     return fig
 

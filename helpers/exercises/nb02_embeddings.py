@@ -11,10 +11,10 @@ def _one_hot(ids, vocab_size):
 
 register(Exercise(
     id="02.one_hot",
-    task="write one_hot(ids, vocab_size): a (len(ids), vocab_size) array with a single 1 per row",
+    task="write my_one_hot(ids, vocab_size): a (len(ids), vocab_size) array with a single 1 per row",
     reference=_one_hot,
     make_inputs=lambda rng: (rng.integers(0, 6, size=int(rng.integers(1, 8))), int(rng.integers(6, 10))),
-    solution='''def one_hot(ids, vocab_size):
+    solution='''def my_one_hot(ids, vocab_size):
     vectors = np.zeros((len(ids), vocab_size))      # (N, V)
     vectors[np.arange(len(ids)), ids] = 1.0         # row n gets its 1 in column ids[n]
     return vectors''',
@@ -46,10 +46,10 @@ def _count_matrix(rng):
 
 register(Exercise(
     id="02.ppmi",
-    task="write ppmi(counts): max(0, log(P(i,j) / (P(i) P(j)))), and 0 where a pair never met",
+    task="write my_ppmi(counts): max(0, log(P(i,j) / (P(i) P(j)))), and 0 where a pair never met",
     reference=lambda counts: embeddings.ppmi(counts.astype(np.float64)),
     make_inputs=_count_matrix,
-    solution='''def ppmi(counts):
+    solution='''def my_ppmi(counts):
     total = counts.sum()
     p_pair = counts / total                              # (V, V)
     p_word = counts.sum(axis=1) / total                  # (V,)
