@@ -123,7 +123,7 @@ def compare_values(expected, got, rtol=1e-4, atol=1e-5):
         if wrong.any():
             where = tuple(int(i) for i in np.argwhere(wrong)[0])
             return (f"the values differ in {int(wrong.sum())} of {wrong.size} places; first at index {where}: "
-                    f"expected {want[where]!r}, got {have[where]!r}")
+                    f"expected {want[where].item()!r}, got {have[where].item()!r}")   # 0.5, not np.float64(0.5)
         return None
     if isinstance(expected, (list, tuple)) and not isinstance(expected, str):
         if not isinstance(got, (list, tuple)) or len(got) != len(expected):
