@@ -99,6 +99,6 @@ register(Exercise(
     task="how many attention weights for 8 sequences of 2,048 tokens and 12 heads (the full T x T matrices)",
     reference=8 * 12 * 2048 * 2048,
     compare=_compare_weight_example,
-    solution='''weights_for_8_sequences = attention_weight_count(8, 12, 2048)   # 8 * 12 * 2048 * 2048
-print(f"{weights_for_8_sequences:,}")                               # 402,653,184: 400 million, in one layer''',
+    solution='''weights_for_8_sequences = 8 * 12 * 2048 * 2048   # batch x heads x T x T, as attention_weight_count gives
+print(f"{weights_for_8_sequences:,}")             # 402,653,184: 400 million, in one layer''',
 ))
