@@ -44,6 +44,33 @@ def peak_tflops(device_name, dtype):
     return None, f"no known peak for {device_name!r} in {dtype}: pass --peak-tflops"
 
 
+def matmul_tflops(device, dtype, size=None, repeats=10):
+    """TFLOP/s of one large square matmul on `device` in `dtype`, measured now (median of repeats).
+
+    A CPU has no data-sheet peak to quote: its rate depends on the clock and on what else runs on
+    the machine, and on a shared machine it moves by 2x within an hour. The benchmark measures this
+    rate next to the model's, so that two runs can be compared: the model's share of it says how
+    well the code uses the machine, whatever the moment.
+    """
+    size = size or (4096 if device.startswith("cuda") else 1024)
+    a = torch.randn(size, size, device=device).to(getattr(torch, dtype))
+    b = torch.randn(size, size, device=device).to(getattr(torch, dtype))
+    times = []
+    for i in range(repeats + 2):
+        _synchronize(device)
+        start = time.perf_counter()
+        a @ b
+        _synchronize(device)
+        if i >= 2:                                             # the first two warm up
+            times.append(time.perf_counter() - start)
+    return 2 * size ** 3 / statistics.median(times) / 1e12
+
+
+def _synchronize(device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(torch.device(device))
+
+
 def time_steps(trainer, steps, warmup):
     """Median seconds of one training step, measured one step at a time (synchronised)."""
     lr = learning_rate(trainer.config, trainer.config.warmup_steps, 0.0)
@@ -80,7 +107,9 @@ def benchmark(config, steps=30, warmup=5, peak=None, target=None, max_seconds=60
         torch.backends.cudnn.allow_tf32 = True
     trainer = Trainer(dataclasses.replace(config, quiet=True))
     trainer.warm_up()
+    matmul_before = matmul_tflops(device, dtype)
     step_seconds = time_steps(trainer, steps, warmup)
+    matmul_rate = (matmul_before + matmul_tflops(device, dtype)) / 2   # the machine, around the steps
     tokens_per_step = config.batch_size * config.context
     flops_per_token = trainer.model.flops_per_token(config.context)
     name = torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else device
@@ -101,6 +130,8 @@ def benchmark(config, steps=30, warmup=5, peak=None, target=None, max_seconds=60
         "flops_per_token": flops_per_token, "achieved_tflops": round(achieved, 3),
         "peak_tflops": peak, "peak_source": source,
         "mfu": round(achieved / peak, 4) if peak else None,
+        "matmul_tflops_measured": round(matmul_rate, 3),
+        "share_of_measured_matmul": round(achieved / matmul_rate, 4),
         "threads": torch.get_num_threads(),
     }
     del trainer

@@ -33,6 +33,15 @@ def test_one_json_line_with_step_time_mfu_and_time_to_target(capsys):
     assert result["mfu"] == pytest.approx(achieved / 1.0, rel=1e-2)
     assert result["time_to_target_s"] is not None and result["time_to_target_s"] <= 20
     assert result["final_val_loss"] <= 3.5
+    # the machine's own matmul rate, measured around the steps, and the model's share of it
+    assert result["matmul_tflops_measured"] > 0
+    assert result["share_of_measured_matmul"] == pytest.approx(
+        achieved / result["matmul_tflops_measured"], rel=1e-2)
+
+
+def test_measured_matmul_rate_is_a_plausible_cpu_rate():
+    rate = bench.matmul_tflops("cpu", "float32", size=256, repeats=3)
+    assert 1e-4 < rate < 50      # TFLOP/s: more than a tenth of a GFLOP/s, less than any CPU's peak
 
 
 def test_cpu_has_no_mfu_without_a_peak(capsys):
