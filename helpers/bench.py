@@ -24,14 +24,15 @@ import torch
 from helpers.train import PRESETS, Trainer, config_for, learning_rate, resolve
 
 # Dense peak TFLOP/s (no sparsity) from the makers' data sheets, by dtype. "H100" alone means the
-# SXM card; the PCIe card is slower. Matched against torch.cuda.get_device_name, first match wins.
+# SXM card; the PCIe and NVL cards are slower. Matched against torch.cuda.get_device_name, first
+# match wins, so a longer name comes before any name it contains (GH200 before H200).
+_BF16 = [("H100 PCIe", 756.0), ("H100 NVL", 835.5), ("H100", 989.4), ("GH200", 989.4), ("H200", 989.4),
+         ("A100", 312.0)]
 PEAK_TFLOPS = {
-    "bfloat16": [("H100 PCIe", 756.0), ("H100", 989.4), ("H200", 989.4), ("GH200", 989.4),
-                 ("A100", 312.0)],
-    "float16": [("H100 PCIe", 756.0), ("H100", 989.4), ("H200", 989.4), ("GH200", 989.4),
-                ("A100", 312.0)],
-    "float32": [("H100 PCIe", 378.0), ("H100", 494.7), ("H200", 494.7), ("GH200", 494.7),
-                ("A100", 156.0)],   # TF32 tensor cores, which the benchmark switches on
+    "bfloat16": _BF16,
+    "float16": _BF16,                       # the same tensor-core rate as bf16 on these chips
+    "float32": [("H100 PCIe", 378.0), ("H100 NVL", 417.5), ("H100", 494.7), ("GH200", 494.7),
+                ("H200", 494.7), ("A100", 156.0)],   # TF32 tensor cores, which the benchmark switches on
 }
 TARGET_LOSS = {"cpu": 1.89, "gpu": 1.50, "smoke": 3.0}
 
@@ -78,7 +79,7 @@ def time_steps(trainer, steps, warmup):
     for i in range(warmup + steps):
         trainer._synchronize()
         start = time.perf_counter()
-        trainer._train_step(lr)
+        trainer.train_step(lr)
         trainer._synchronize()
         if i >= warmup:
             times.append(time.perf_counter() - start)
@@ -88,7 +89,8 @@ def time_steps(trainer, steps, warmup):
 def time_to_target(config, target, max_seconds):
     """Train a fresh model until the validation loss reaches `target` or max_seconds pass.
 
-    Returns (seconds of training when first at or below target, or None; last validation loss).
+    Returns (seconds of training when first at or below target, or None; last validation loss;
+    the run's summary).
     """
     config = dataclasses.replace(config, time_budget=max_seconds, target_loss=target, quiet=True,
                                  max_steps=10**9)
@@ -98,43 +100,48 @@ def time_to_target(config, target, max_seconds):
     return (reached[0] if reached else None), summary["final_val_loss"], summary
 
 
+def measure_steps(config, steps=30, warmup=5):
+    """Time training steps of a fresh model: (median seconds per step, the machine's matmul
+    TFLOP/s measured just before and after them, parameters, FLOPs per token)."""
+    trainer = Trainer(dataclasses.replace(config, quiet=True))   # (switches TF32 on, on CUDA)
+    trainer.warm_up()
+    matmul_before = matmul_tflops(trainer.device, trainer.dtype)
+    step_seconds = time_steps(trainer, steps, warmup)
+    matmul_rate = (matmul_before + matmul_tflops(trainer.device, trainer.dtype)) / 2
+    parameters = sum(p.numel() for p in trainer.model.parameters())
+    return step_seconds, matmul_rate, parameters, trainer.model.flops_per_token(config.context)
+
+
+def device_peak(device, dtype, peak=None):
+    """(the device's name, its peak TFLOP/s or None, where the peak came from)."""
+    name = torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else device
+    if peak is not None:
+        return name, peak, "given with --peak-tflops"
+    if device.startswith("cuda"):
+        return (name, *peak_tflops(name, dtype))
+    return name, None, "no peak for a CPU: pass --peak-tflops for an MFU"
+
+
 def benchmark(config, steps=30, warmup=5, peak=None, target=None, max_seconds=60.0, target_config=None):
     """Everything the command prints, as a dict. The time to target trains with target_config
     (default: the same settings as the timed steps)."""
     device, dtype, compiled = resolve(config)
-    if device.startswith("cuda"):
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-    trainer = Trainer(dataclasses.replace(config, quiet=True))
-    trainer.warm_up()
-    matmul_before = matmul_tflops(device, dtype)
-    step_seconds = time_steps(trainer, steps, warmup)
-    matmul_rate = (matmul_before + matmul_tflops(device, dtype)) / 2   # the machine, around the steps
+    step_seconds, matmul_rate, parameters, flops_per_token = measure_steps(config, steps, warmup)
+    name, peak, source = device_peak(device, dtype, peak)
     tokens_per_step = config.batch_size * config.context
-    flops_per_token = trainer.model.flops_per_token(config.context)
-    name = torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else device
-    if peak is not None:
-        source = "given with --peak-tflops"
-    elif device.startswith("cuda"):
-        peak, source = peak_tflops(name, dtype)
-    else:
-        source = "no peak for a CPU: pass --peak-tflops for an MFU"
-    achieved = flops_per_token * tokens_per_step / step_seconds / 1e12
+    achieved = flops_per_token * tokens_per_step / step_seconds / 1e12             # TFLOP/s
     result = {
         "device": name, "preset": config.preset, "dtype": dtype, "compile": compiled,
-        "parameters": sum(p.numel() for p in trainer.model.parameters()),
-        "n_layers": config.n_layers, "d_model": config.d_model, "n_heads": config.n_heads,
-        "context": config.context, "batch_size": config.batch_size,
+        "parameters": parameters, "n_layers": config.n_layers, "d_model": config.d_model,
+        "n_heads": config.n_heads, "context": config.context, "batch_size": config.batch_size,
         "median_step_ms": round(step_seconds * 1e3, 3),
         "tokens_per_s": round(tokens_per_step / step_seconds, 1),
         "flops_per_token": flops_per_token, "achieved_tflops": round(achieved, 3),
-        "peak_tflops": peak, "peak_source": source,
-        "mfu": round(achieved / peak, 4) if peak else None,
+        "peak_tflops": peak, "peak_source": source, "mfu": round(achieved / peak, 4) if peak else None,
         "matmul_tflops_measured": round(matmul_rate, 3),
         "share_of_measured_matmul": round(achieved / matmul_rate, 4),
         "threads": torch.get_num_threads(),
     }
-    del trainer
     if target is not None:
         target_config = target_config or config
         seconds, final_loss, summary = time_to_target(target_config, target, max_seconds)

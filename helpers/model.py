@@ -8,6 +8,9 @@ encoder. Below the GPT marker, notebook 09_gpt_on_gpu builds the whole GPT from 
 
 Shapes in comments: B batch, T tokens, C channels (d_model), H heads.
 """
+import math
+from dataclasses import dataclass
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -113,8 +116,6 @@ def count_parameters(module):
 
 
 # ====================================================================== GPT (notebook 09)
-import math                                 # (imports of the GPT section, kept with it)
-from dataclasses import dataclass          # noqa: E402
 
 # The GPT of notebook 09_gpt_on_gpu: token and position embeddings, a stack of causal `Block`s,
 # a final LayerNorm and a head that scores every token of the vocabulary as the next one.
@@ -124,7 +125,7 @@ from dataclasses import dataclass          # noqa: E402
 class GPTConfig:
     """The sizes of a GPT. A plain dataclass, so it travels in checkpoints as a dict
     (`dataclasses.asdict(config)`, then `GPTConfig(**that_dict)`)."""
-    vocab_size: int = 70       # how many different tokens (characters or words)
+    vocab_size: int = 74       # how many different tokens (the plays hold 74 characters)
     context: int = 256         # the longest sequence the model reads (its position table's size)
     n_layers: int = 6
     n_heads: int = 6
@@ -196,7 +197,11 @@ class GPT(nn.Module):
 
     def flops_per_token(self, T=None):
         """Floating-point operations to train on one token (forward and backward, about 3x the
-        forward): 6 per weight that multiplies, plus attention's scores and weighted sums."""
+        forward): 6 per parameter, plus attention's scores and weighted sums (12 L C T).
+
+        The position table is left out (a lookup, no multiply); the token embedding stays in,
+        because the tied head multiplies by it. Norms and biases are counted too: a simple,
+        common convention (under 1% of the parameters in the presets)."""
         T = self.config.context if T is None else T
         weights = count_parameters(self) - self.position_embedding.weight.numel()
         attention = 12 * self.config.n_layers * self.config.d_model * T

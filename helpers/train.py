@@ -200,14 +200,22 @@ def get_batch(tokens, batch_size, context, generator=None, device="cpu"):
     return windows[:, :-1], windows[:, 1:]
 
 
+def evaluation_windows(n_text_tokens, batch_size, context, n_tokens):
+    """How many windows an evaluation of about n_tokens uses: whole batches only (a compiled model
+    would compile again for a smaller last batch), at least one, at most what the text holds."""
+    available = (n_text_tokens - 1) // context // batch_size * batch_size
+    if available == 0:
+        raise ValueError(f"the held-out text has {n_text_tokens} tokens, too few for one batch of "
+                         f"{batch_size} windows of context={context}")
+    return min(max(batch_size, n_tokens // context // batch_size * batch_size), available)
+
+
 def evaluation_batches(tokens, batch_size, context, n_tokens):
     """Fixed, evenly spread windows of the held-out text, so two measurements are comparable.
 
     Yields (x, y) batches (on the CPU) covering about n_tokens target tokens.
     """
-    # Whole batches only (a compiled model would compile again for a smaller last batch).
-    available = (len(tokens) - 1) // context
-    n_windows = min(max(batch_size, n_tokens // context // batch_size * batch_size), available)
+    n_windows = evaluation_windows(len(tokens), batch_size, context, n_tokens)
     starts = torch.linspace(0, len(tokens) - context - 1, n_windows).long()[:, None]  # (N, 1)
     windows = tokens[starts + torch.arange(context + 1)].long()                       # (N, T + 1)
     for i in range(0, n_windows, batch_size):
@@ -257,9 +265,15 @@ def resolve(config):
     if device == "cuda" and world > 1:
         device = f"cuda:{local_rank}"
     on_cuda = device.startswith("cuda")
-    dtype = config.dtype if config.dtype != "auto" else ("bfloat16" if on_cuda else "float32")
+    dtype = config.dtype if config.dtype != "auto" else ("bfloat16" if _has_fast_bf16(device) else "float32")
     compiled = (config.compile == "auto" and on_cuda) or config.compile in (True, "true", "on", "1")
     return device, dtype, compiled
+
+
+def _has_fast_bf16(device):
+    """bf16 runs on tensor cores from the A100 on (compute capability 8.0); an older GPU (a T4, a
+    V100) emulates it slowly and torch.compile refuses it there, so those train in float32."""
+    return device.startswith("cuda") and torch.cuda.get_device_capability(torch.device(device)) >= (8, 0)
 
 
 def autocast(device, dtype):
@@ -475,7 +489,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ steps
 
-    def _train_step(self, lr):
+    def train_step(self, lr):
         config = self.config
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -551,7 +565,7 @@ class Trainer:
         steps_this_call, stop_for_target = 0, False
         while not self._finished(steps_this_call, stop_for_target):
             lr = learning_rate(config, self.step, self._progress())
-            self._window["losses"].append(self._train_step(lr))
+            self._window["losses"].append(self.train_step(lr))
             self.step, steps_this_call = self.step + 1, steps_this_call + 1
             self._window["steps"] += 1
             at_log, at_eval = self.step % config.log_interval == 0, self.step % config.eval_interval == 0
@@ -620,7 +634,8 @@ class Trainer:
             summary["rank_weight_sums"] = self._rank_weight_sums()
         if self.rank == 0:
             summary["final_val_loss"] = round(self._validation_loss(config.final_eval_tokens), 4)
-            summary["final_val_tokens"] = config.final_eval_tokens
+            summary["final_val_tokens"] = config.context * evaluation_windows(   # what was measured
+                len(self.data.validation), config.batch_size, config.context, config.final_eval_tokens)
             summary["run_dir"] = str(self.run_dir)
             self.save()
             (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")

@@ -12,9 +12,16 @@ from helpers import bench
     ("NVIDIA H200", "bfloat16", 989.4),
     ("NVIDIA A100-SXM4-80GB", "bfloat16", 312.0),
     ("NVIDIA A100-SXM4-80GB", "float32", 156.0),
+    ("NVIDIA H100 NVL", "bfloat16", 835.5),
+    ("NVIDIA GH200 480GB", "bfloat16", 989.4),
 ])
 def test_known_peaks(name, dtype, peak):
     assert bench.peak_tflops(name, dtype)[0] == peak
+
+
+def test_a_longer_name_wins_over_a_name_it_contains():
+    assert "GH200" in bench.peak_tflops("NVIDIA GH200 480GB", "bfloat16")[1]
+    assert "H100 NVL" in bench.peak_tflops("NVIDIA H100 NVL", "float32")[1]
 
 
 def test_unknown_gpu_asks_for_a_peak():
