@@ -1,6 +1,7 @@
 """Attention: softmax, scaled dot-product attention, the causal mask and multi-head attention.
 
-Built in notebook 03_attention (scaled dot-product attention, the causal mask, several heads) and
+Built in notebook 03_attention (scaled dot-product attention, the causal mask, several heads,
+the detectives' toy example) and
 notebook 04_softmax_and_scaling (softmax, its stability trick, why scores are divided by sqrt(d_k)).
 Later notebooks import these instead of copying them.
 
@@ -20,7 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["softmax", "scaled_dot_product_attention", "causal_mask", "MultiHeadAttention"]
+__all__ = ["softmax", "scaled_dot_product_attention", "causal_mask", "MultiHeadAttention",
+           "detective_example"]
 
 
 def _is_torch(x):
@@ -198,3 +200,50 @@ class MultiHeadAttention(nn.Module):
             weights = None
         out = out.transpose(1, 2).reshape(B, T, C)                      # heads side by side again
         return self.proj(out), weights
+
+
+# ------------------------------------------------------------- the detectives' toy example (03)
+
+def detective_example():
+    """The hand-made word vectors and the two hand-set heads ("detectives") of notebook 03_attention.
+
+    Built inline in notebook 03 (sections 1 and 6), which checks that it equals this; notebook 04
+    imports it instead of copying numbers. Returns a fresh dict of NumPy float arrays:
+      features    the 8 feature names, in order
+      embedding   {word: (8,) vector} for every word of the two sentences
+      W_q1, W_k1  (8, 4)  detective 1, "what is said about me?": a pronoun asks, words that
+      W_v1        (8, 8)  describe a subject answer; learns -> living, works well -> finance
+      W_q2, W_k2  (8, 4)  detective 2, "which thing am I?": living? finance? (a pronoun: not me)
+      W_v2        (8, 8)  the identity: the evidence is the word's own features
+    The values of both heads are 8 long (d_v = 8) while queries and keys are 4 long (d_k = 4).
+    """
+    features = ["living", "finance", "thing", "pronoun", "learns", "works well", "action", "glue"]
+
+    def word_vector(**named):                       # spaces in a feature name are written as _
+        vector = np.zeros(len(features))
+        for name, value in named.items():
+            vector[features.index(name.replace("_", " "))] = value
+        return vector
+
+    def weights_matrix(columns, *entries):          # (8, columns) zeros but (feature, column, value)
+        W = np.zeros((len(features), columns))
+        for feature, column, value in entries:
+            W[features.index(feature), column] = value
+        return W
+
+    glue = {word: word_vector(glue=1) for word in ("the", "because", "was", "to", "so", "an")}
+    embedding = dict(glue, person=word_vector(living=1, thing=1), swap=word_vector(finance=1, thing=1),
+                     it=word_vector(pronoun=1, thing=0.5), executed=word_vector(action=1),
+                     trained=word_vector(learns=1, action=0.5), do=word_vector(action=0.5, glue=0.5),
+                     effective=word_vector(works_well=1),
+                     hedge=word_vector(finance=0.5, thing=0.5, works_well=0.5))
+    return {
+        "features": features,
+        "embedding": embedding,
+        "W_q1": weights_matrix(4, ("pronoun", 0, 3)),
+        "W_k1": weights_matrix(4, ("learns", 0, 3), ("works well", 0, 3)),
+        "W_v1": weights_matrix(8, ("learns", 0, 1), ("works well", 1, 1)),
+        "W_q2": weights_matrix(4, ("living", 0, 3), ("finance", 1, 3)),
+        "W_k2": weights_matrix(4, ("living", 0, 3), ("finance", 1, 3), ("pronoun", 0, -3), ("pronoun", 1, -3)),
+        "W_v2": np.eye(len(features)),
+    }

@@ -222,8 +222,10 @@ def softmax_state(d_k=64, temperature=1.0, scaled=True, n_keys=10, seed=0):
     Returns a dict: scores (n_keys,) as fed to softmax, weights (n_keys,), jacobian
     (n_keys, n_keys) = d weights / d scores = diag(p) - p p^T (softmax's own), gradient_q
     (n_keys, d_k) = d weights / d q = jacobian @ keys / (sqrt(d_k) if scaled else 1) / temperature
-    (the gradient that reaches the query, as in notebook 04's measurement 3), gradient_size (the
-    Frobenius norm of gradient_q), max_weight and entropy (in nats). Used in notebook 04.
+    (the whole Jacobian of the weights with respect to the query), gradient_size (its Frobenius
+    norm), max_weight and entropy (in nats). Used in notebook 04. gradient_size is not the number of
+    notebook 04's measurement 3 (there: the gradient of one random loss, median over 400 queries
+    with 16 keys): the two follow the same trend with d_k and the scaling, on different scales.
     """
     from helpers.attention import softmax
 

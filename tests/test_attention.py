@@ -7,7 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention, softmax
+from helpers.attention import (MultiHeadAttention, causal_mask, detective_example, scaled_dot_product_attention,
+                               softmax)
 
 TOL = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
 
@@ -256,3 +257,37 @@ def test_mha_dropout_only_in_training():
     mha.train()
     assert not torch.allclose(mha(x)[0], mha(x)[0])
     assert not torch.allclose(mha(x, need_weights=True)[0], mha(x, need_weights=True)[0])
+
+
+# ------------------------------------------------------------------- the detectives' example (03)
+
+def test_detective_example_shapes_and_words():
+    from helpers.text import SENTENCES, sentence_words
+
+    example = detective_example()
+    assert len(example["features"]) == 8
+    words = {w for sentence in SENTENCES for w in sentence_words(sentence)}
+    assert set(example["embedding"]) == words                  # every word of both sentences, no more
+    assert all(v.shape == (8,) for v in example["embedding"].values())
+    for name in ("W_q1", "W_k1", "W_q2", "W_k2"):
+        assert example[name].shape == (8, 4)                   # d_k = 4
+    assert example["W_v1"].shape == example["W_v2"].shape == (8, 8)   # d_v = 8
+    example["W_q1"][:] = 99.0                                  # a fresh copy each call
+    example["embedding"]["it"][:] = 99.0
+    again = detective_example()
+    assert again["W_q1"].max() == 3 and again["embedding"]["it"].max() == 1
+
+
+def test_detective_example_makes_it_find_person_then_swap():
+    from helpers.text import REFERENTS, SENTENCES, sentence_words
+
+    example = detective_example()
+    for sentence, referent in zip(SENTENCES, REFERENTS):
+        words = sentence_words(sentence)
+        x = np.stack([example["embedding"][w] for w in words])                     # (T, 8)
+        found, _ = scaled_dot_product_attention(x @ example["W_q1"], x @ example["W_k1"], x @ example["W_v1"])
+        x_context = x + found                                                       # detective 1's hint added
+        _, weights = scaled_dot_product_attention(x_context @ example["W_q2"], x_context @ example["W_k2"],
+                                                  x_context @ example["W_v2"])
+        it = words.index("it")
+        assert words[int(np.argmax(weights[it]))] == referent and weights[it].max() > 0.5

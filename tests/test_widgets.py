@@ -212,6 +212,7 @@ def test_softmax_state_gradient_q_equals_autograd_with_the_scaling_factor():
 
 
 def test_softmax_state_gradient_agrees_with_notebook_04_measurement_3():
+    # the trend of measurement 3 (the Jacobian's norm is on another scale than its median gradient):
     # unscaled: larger than scaled at small d_k (not yet saturated), vanishing at d_k = 1024
     small = [widgets.softmax_state(d_k=16, scaled=s)["gradient_size"] for s in (True, False)]
     assert small[1] > small[0]

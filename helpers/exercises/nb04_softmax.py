@@ -46,7 +46,7 @@ def _scaled_weights(scores, d_k, temperature):
 def _raw_scores_dk_temperature(rng):
     d_k = int(rng.choice([1, 4, 64, 1024]))
     temperature = float(rng.choice([0.01, 0.5, 1.0, 3.0]))     # 0.01 with d_k = 1: exp overflows
-    scores = rng.normal(scale=np.sqrt(d_k), size=_shape(rng))   # q.k of unit vectors: spread sqrt(d_k)
+    scores = rng.normal(scale=np.sqrt(d_k), size=_shape(rng))   # q.k of unit-variance entries: spread sqrt(d_k)
     return scores * 10.0, d_k, temperature
 
 
