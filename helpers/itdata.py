@@ -13,8 +13,8 @@ object. Which noun comes first depends on the voice, so position alone cannot te
 Held out are combinations, not copies: some (referent, clause), (agent, object) and
 (verb, clause) pairs never occur in training. A sentence is "strictly unseen" when it holds a
 held-out pair of all three kinds; both of the course's sentences are strictly unseen.
-Agent and object clauses have the same spread of lengths, and sentences carry no final full
-stop, so neither length nor punctuation gives the answer away.
+Agent and object clauses have the same spread of lengths, so a sentence's length does not give
+the answer away. Sentences carry no final full stop (it would be the same token on every one).
 """
 import itertools
 import random

@@ -19,8 +19,10 @@ def test_typical_mistakes_fail_helpfully(capsys):
     assert not exercises.check("07.post_norm_block", lambda block, x: block(x))
     # Counted the output head as well, forgetting the weight tying.
     assert not exercises.check("07.gpt_parameters", lambda v, t, c, n: 2 * v * c + t * c + n * (12 * c * c + 13 * c) + 2 * c)
+    # Gave the tied output head a bias of its own (V numbers): the notebook says it has none.
+    assert not exercises.check("07.gpt_parameters", lambda v, t, c, n: v * c + t * c + n * (12 * c * c + 13 * c) + 2 * c + v)
     out = capsys.readouterr().out
-    assert out.count("[not yet]") == 4 and "expected" in out
+    assert out.count("[not yet]") == 5 and "expected" in out
 
 
 def test_gpt_parameters_equals_the_gpt_of_notebook_09():

@@ -24,3 +24,10 @@ def test_typical_mistakes_fail_helpfully(capsys):
     assert out.count("[not yet]") == 4 and "expected" in out
 
 
+def test_a_loss_returned_as_a_python_number_gets_a_hint(capsys):
+    right_but_a_float = lambda w, r: -torch.log(w[torch.arange(len(r)), r]).mean().item()
+    assert not exercises.check("08.pointing_loss", right_but_a_float)
+    out = capsys.readouterr().out
+    assert "got the right value as a Python float" in out and "without .item()" in out
+    assert not exercises.check("08.pointing_loss", lambda w, r: 0.0)
+    assert "got a number as a Python float" in capsys.readouterr().out

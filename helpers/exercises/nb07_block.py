@@ -96,12 +96,12 @@ def _gpt_parameter_inputs(rng):
 register(Exercise(
     id="07.gpt_parameters",
     task=("the parameters of a whole GPT: token and position embeddings, n_layers blocks, a final "
-          "LayerNorm, and an output head that shares the token embedding's weight"),
+          "LayerNorm, and an output head that shares the token embedding's weight and has no bias"),
     reference=_gpt_parameters,
     make_inputs=_gpt_parameter_inputs,
     solution=("def gpt_parameters(vocab_size, context, d_model, n_layers):\n"
               "    embeddings = vocab_size * d_model + context * d_model      # tokens and positions\n"
               "    blocks = n_layers * (12 * d_model ** 2 + 13 * d_model)\n"
               "    final_norm = 2 * d_model\n"
-              "    return embeddings + blocks + final_norm   # the head reuses the token embedding: 0 more"),
+              "    return embeddings + blocks + final_norm   # the head reuses the token embedding, no bias: 0 more"),
 ))

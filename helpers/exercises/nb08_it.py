@@ -1,7 +1,7 @@
 """Exercises of notebook 08_what_is_it."""
 import torch
 
-from helpers.exercises import Exercise, register
+from helpers.exercises import Exercise, compare_values, register
 from helpers import itdata
 
 
@@ -50,11 +50,21 @@ def _pointing_loss(weights, referent):
     return -torch.log(weights[torch.arange(len(referent)), referent]).mean()
 
 
+def _compare_loss(expected, got):
+    """compare_values, with a hint for a loss handed back as a Python number (from .item())."""
+    if isinstance(got, (int, float)):
+        hint = "the right value" if abs(got - expected.item()) <= 1e-4 * (1 + abs(expected.item())) else "a number"
+        return (f"expected a tensor of shape () (the loss {expected.item():.4f}), got {hint} as a Python "
+                f"{type(got).__name__}: return the tensor, without .item(), so that training can backpropagate")
+    return compare_values(expected, got)
+
+
 register(Exercise(
     id="08.pointing_loss",
-    task='the mean of minus the log of the attention weight from "it" on the right noun',
+    task='the mean of minus the log of the attention weight from "it" on the right noun, as a tensor',
     reference=_pointing_loss,
     make_inputs=_rows_inputs,
+    compare=_compare_loss,
     solution=("def pointing_loss(weights, referent):   # weights (B, T), referent (B,)\n"
               "    on_referent = weights[torch.arange(len(referent)), referent]   # (B,)\n"
               "    return -torch.log(on_referent).mean()"),
