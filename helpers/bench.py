@@ -152,6 +152,33 @@ def benchmark(config, steps=30, warmup=5, peak=None, target=None, max_seconds=60
     return result
 
 
+def compare_compile(config, rounds=9, steps=25, warmup=5):
+    """Eager against torch.compile on the same settings, in one process, taking turns: a block of
+    steps of one, then of the other, `rounds` times. On a machine whose speed moves with its load,
+    two separate runs compare two moments; turns in one run compare the two models.
+
+    Returns a dict: each one's median step (ms) and tokens/s, compiled's speed-up (>1: faster) and
+    the seconds its compilation took.
+    """
+    trainers = {mode: Trainer(dataclasses.replace(config, compile=mode, quiet=True)) for mode in ("false", "true")}
+    compile_seconds = time.perf_counter()
+    trainers["true"].warm_up()                   # compiling happens here, before any clock
+    compile_seconds = time.perf_counter() - compile_seconds
+    for trainer in trainers.values():
+        time_steps(trainer, 1, warmup)           # untimed steps first (the one timed is dropped)
+    blocks = {mode: [] for mode in trainers}     # each block's median step, in seconds
+    for _ in range(rounds):
+        for mode, trainer in trainers.items():
+            blocks[mode].append(time_steps(trainer, steps, 0))
+    eager, compiled = (statistics.median(blocks[mode]) for mode in ("false", "true"))
+    tokens = config.batch_size * config.context
+    return {"eager_step_ms": round(eager * 1e3, 3), "compiled_step_ms": round(compiled * 1e3, 3),
+            "eager_tokens_per_s": round(tokens / eager, 1), "compiled_tokens_per_s": round(tokens / compiled, 1),
+            "compiled_speedup": round(eager / compiled, 3), "compiled": trainers["true"].compiled,
+            "compile_seconds": round(compile_seconds, 1),     # longer the first time (an empty cache)
+            "rounds": rounds, "steps_per_block": steps}
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
@@ -167,6 +194,9 @@ def build_parser():
                         help="validation loss to reach (default: 1.89 cpu, 1.50 gpu)")
     parser.add_argument("--max-seconds", type=float, default=60.0, help="time limit of that run")
     parser.add_argument("--no-target", action="store_true", help="measure step time only")
+    parser.add_argument("--compare-compile", action="store_true",
+                        help="time eager and compiled steps in turns in one process (no training run)")
+    parser.add_argument("--rounds", type=int, default=9, help="turns of --compare-compile")
     return parser
 
 
@@ -182,6 +212,12 @@ def main(argv=None):
     if preset == "cpu" and "batch_size" not in overrides:
         overrides["batch_size"] = 12   # the course's CPU throughput target is set at batch 12
     config = config_for(preset, out_dir=out_dir, **overrides)
+    if args.compare_compile:
+        result = {"device": device_peak(resolve(config)[0], "float32")[0], "preset": preset,
+                  "batch_size": config.batch_size, "context": config.context,
+                  **compare_compile(config, args.rounds, args.steps, args.warmup)}
+        print(json.dumps(result), flush=True)
+        return 0
     target = None if args.no_target else (args.target_loss or TARGET_LOSS.get(preset))
     result = benchmark(config, args.steps, args.warmup, args.peak_tflops, target, args.max_seconds,
                        target_config)

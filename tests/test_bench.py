@@ -55,3 +55,18 @@ def test_cpu_has_no_mfu_without_a_peak(capsys):
     bench.main(["--preset", "smoke", "--device", "cpu", "--steps", "2", "--warmup", "1", "--no-target"])
     result = json.loads(capsys.readouterr().out)
     assert result["mfu"] is None and "peak" in result["peak_source"] and "time_to_target_s" not in result
+
+
+def test_compare_compile_takes_turns_in_one_process(monkeypatch, capsys):
+    # torch.compile itself is exercised on CUDA (test_train.py); here its wrapper is replaced by
+    # the identity, so the test checks the turns, the medians and the one JSON line, in seconds.
+    import torch
+    monkeypatch.setattr(torch, "compile", lambda model, **kwargs: model)
+    assert bench.main(["--preset", "smoke", "--device", "cpu", "--compare-compile", "--rounds", "3",
+                       "--steps", "2", "--warmup", "1"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["rounds"] == 3 and result["steps_per_block"] == 2 and result["compiled"] is True
+    assert result["eager_step_ms"] > 0 and result["compiled_step_ms"] > 0 and result["compile_seconds"] >= 0
+    tokens = result["batch_size"] * result["context"]
+    assert result["eager_tokens_per_s"] == pytest.approx(tokens / result["eager_step_ms"] * 1e3, rel=1e-3)
+    assert result["compiled_speedup"] == pytest.approx(result["eager_step_ms"] / result["compiled_step_ms"], rel=1e-2)
