@@ -83,12 +83,18 @@ $(VENDOR)/.fetched:
 	@touch $@
 
 # nbconvert's reveal template, less the mermaid script it always loads from a CDN (the course has
-# no mermaid diagrams). The white theme's fonts ship with reveal.js; the default 'simple' theme's
-# come from Google Fonts.
-$(VENDOR)/offline.html.j2: $(VENDOR)/.fetched
+# no mermaid diagrams), and with each figure's alternative text: the "alt" in its cell's metadata
+# (the lab-style template this one extends ignores it). The white theme's fonts ship with
+# reveal.js; the default 'simple' theme's come from Google Fonts.
+$(VENDOR)/offline.html.j2: $(VENDOR)/.fetched Makefile
 	@printf '%s\n' "{#- Offline decks (written by make slides): nbconvert's reveal template without mermaid. -#}" \
 	  "{%- extends 'index.html.j2' -%}" \
-	  "{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}" > $@
+	  "{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}" \
+	  '{%- block data_png scoped -%}' \
+	  '<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">' \
+	  '<img src="data:image/png;base64,{{ output.data["image/png"] | escape_html }}" alt="{{ cell.metadata.get("alt", "") | escape_html }}">' \
+	  '</div>' \
+	  '{%- endblock data_png -%}' > $@
 
 slides: install $(VENDOR)/.fetched $(VENDOR)/offline.html.j2
 	$(BIN)/jupyter nbconvert --to slides --output-dir $(SLIDES_DIR) $(SLIDES_OFFLINE) $(NOTEBOOKS)

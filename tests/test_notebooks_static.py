@@ -2,7 +2,9 @@
 
 Every notebook that displays a widget also carries, in an earlier cell, a static picture (an
 image/png output) of that widget's default state; a widget whose output is text (01's shape
-playground, 00's word finder) may instead print its default state in the code cell just before it. Covers whatever notebooks/NN_*.ipynb exist.
+playground, 00's word finder) may instead print its default state in the code cell just before it.
+Every figure carries alternative text for screen readers and the exported slides. Covers whatever
+notebooks/NN_*.ipynb exist.
 """
 import json
 from pathlib import Path
@@ -38,6 +40,17 @@ def test_each_widget_has_a_static_picture_before_it(path):
         assert max(earlier) > previous_widget, (
             f"{path.name}: code cell {i + 1} shows a second widget with no static figure of its own "
             f"between it and the widget in code cell {previous_widget + 1}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_each_figure_has_alternative_text(path):
+    # nbconvert (and so `make slides`) uses a code cell's metadata "alt" for the images it outputs
+    for i, cell in enumerate(code_cells(path)):
+        if "image/png" in output_types(cell):
+            alt = cell["metadata"].get("alt", "").strip()
+            assert len(alt) > 20, (
+                f"{path.name}: code cell {i + 1} draws a figure without alternative text. Add to the "
+                f"cell's metadata \"alt\": a sentence on what the figure shows (CONTRIBUTING.md, Figures)")
 
 
 def test_there_are_notebooks_to_check():
