@@ -4,12 +4,15 @@
     python -m helpers.bench --preset cpu --batch-size 12
     python -m helpers.bench --peak-tflops 165        # a GPU not in the table: give its peak
     python -m helpers.bench --no-target              # step time only, skip the training run
+    python -m helpers.bench --compare-compile        # eager and compiled steps, in turns, one process
 
 It measures the median time of a training step (after warm-up and compilation), the tokens per
 second that gives, the model FLOP utilisation (MFU: the FLOPs the model needs per token, times
 tokens per second, over the device's peak), and the seconds of training it takes to reach a
-target validation loss (1.89 for the cpu preset, 1.50 for gpu) within a time limit.
-Built in notebook 09_gpt_on_gpu.
+target validation loss (1.89 for the cpu preset, 1.50 for gpu) within a time limit. It also times
+one large matmul just before and after the steps and reports the model's share of that rate: a
+CPU has no peak to quote, and on a shared machine, whose speed moves by the minute, that share is
+what compares two runs. Built in notebook 09_gpt_on_gpu.
 """
 import argparse
 import dataclasses
@@ -77,10 +80,10 @@ def time_steps(trainer, steps, warmup):
     lr = learning_rate(trainer.config, trainer.config.warmup_steps, 0.0)
     times = []
     for i in range(warmup + steps):
-        trainer._synchronize()
+        _synchronize(trainer.device)
         start = time.perf_counter()
         trainer.train_step(lr)
-        trainer._synchronize()
+        _synchronize(trainer.device)
         if i >= warmup:
             times.append(time.perf_counter() - start)
     return statistics.median(times)
