@@ -24,7 +24,7 @@ import time
 
 import torch
 
-from helpers.train import PRESETS, Trainer, config_for, learning_rate, resolve
+from helpers.train import PRESETS, Trainer, config_for, device_name, learning_rate, resolve, synchronize
 
 # Dense peak TFLOP/s (no sparsity) from the makers' data sheets, by dtype. "H100" alone means the
 # SXM card; the PCIe and NVL cards are slower. Matched against torch.cuda.get_device_name, first
@@ -40,12 +40,12 @@ PEAK_TFLOPS = {
 TARGET_LOSS = {"cpu": 1.89, "gpu": 1.50, "smoke": 3.0}
 
 
-def peak_tflops(device_name, dtype):
+def peak_tflops(gpu_name, dtype):
     """(peak TFLOP/s, where it came from) for a GPU name, or (None, reason) when unknown."""
     for fragment, peak in PEAK_TFLOPS.get(dtype, []):
-        if fragment in device_name:
+        if fragment in gpu_name:
             return peak, f"data sheet, {fragment} dense {dtype}"
-    return None, f"no known peak for {device_name!r} in {dtype}: pass --peak-tflops"
+    return None, f"no known peak for {gpu_name!r} in {dtype}: pass --peak-tflops"
 
 
 def matmul_tflops(device, dtype, size=None, repeats=10):
@@ -61,18 +61,13 @@ def matmul_tflops(device, dtype, size=None, repeats=10):
     b = torch.randn(size, size, device=device).to(getattr(torch, dtype))
     times = []
     for i in range(repeats + 2):
-        _synchronize(device)
+        synchronize(device)
         start = time.perf_counter()
         a @ b
-        _synchronize(device)
+        synchronize(device)
         if i >= 2:                                             # the first two warm up
             times.append(time.perf_counter() - start)
     return 2 * size ** 3 / statistics.median(times) / 1e12
-
-
-def _synchronize(device):
-    if device.startswith("cuda"):
-        torch.cuda.synchronize(torch.device(device))
 
 
 def time_steps(trainer, steps, warmup):
@@ -80,10 +75,10 @@ def time_steps(trainer, steps, warmup):
     lr = learning_rate(trainer.config, trainer.config.warmup_steps, 0.0)
     times = []
     for i in range(warmup + steps):
-        _synchronize(trainer.device)
+        synchronize(trainer.device)
         start = time.perf_counter()
         trainer.train_step(lr)
-        _synchronize(trainer.device)
+        synchronize(trainer.device)
         if i >= warmup:
             times.append(time.perf_counter() - start)
     return statistics.median(times)
@@ -117,7 +112,7 @@ def measure_steps(config, steps=30, warmup=5):
 
 def device_peak(device, dtype, peak=None):
     """(the device's name, its peak TFLOP/s or None, where the peak came from)."""
-    name = torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else device
+    name = device_name(device)
     if peak is not None:
         return name, peak, "given with --peak-tflops"
     if device.startswith("cuda"):
@@ -216,7 +211,7 @@ def main(argv=None):
         overrides["batch_size"] = 12   # the course's CPU throughput target is set at batch 12
     config = config_for(preset, out_dir=out_dir, **overrides)
     if args.compare_compile:
-        result = {"device": device_peak(resolve(config)[0], "float32")[0], "preset": preset,
+        result = {"device": device_name(resolve(config)[0]), "preset": preset,
                   "batch_size": config.batch_size, "context": config.context,
                   **compare_compile(config, args.rounds, args.steps, args.warmup)}
         print(json.dumps(result), flush=True)

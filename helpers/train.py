@@ -232,6 +232,19 @@ def choose_device(requested="auto"):
     return device()
 
 
+def device_name(device):
+    """'cpu', 'mps', or the GPU's name ('NVIDIA H100 80GB HBM3') for a CUDA device."""
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(torch.device(device))
+    return device
+
+
+def synchronize(device):
+    """Wait for the GPU to finish its queued work (timings need it); nothing to wait for elsewhere."""
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(torch.device(device))
+
+
 def reuse_freed_memory():
     """Linux (glibc) only: keep memory that a training step frees, for the next step to reuse.
 
@@ -516,8 +529,7 @@ class Trainer:
         return max(by_steps, by_time)
 
     def _synchronize(self):
-        if self.device.startswith("cuda"):
-            torch.cuda.synchronize()
+        synchronize(self.device)
 
     def _agreed_seconds(self, seconds):
         # Every rank must stop at the same step and use the same learning rate: take the slowest clock.
@@ -622,7 +634,7 @@ class Trainer:
     def _finish(self, wall_start, steps_this_call):
         config = self.config
         self._synchronize()
-        summary = {"preset": config.preset, "device": _device_name(self.device), "world_size": self.world,
+        summary = {"preset": config.preset, "device": device_name(self.device), "world_size": self.world,
                    "dtype": self.dtype, "compile": self.compiled, "steps": self.step,
                    "steps_this_call": steps_this_call, "train_seconds": round(self.train_seconds, 2),
                    "wall_seconds": round(time.perf_counter() - wall_start, 2),
@@ -651,10 +663,6 @@ class Trainer:
         return [g.tolist() for g in gathered]
 
 
-def _device_name(device):
-    if device.startswith("cuda"):
-        return torch.cuda.get_device_name(torch.device(device))
-    return device
 
 
 def train(config, callback=None, resume=None):
