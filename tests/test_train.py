@@ -159,6 +159,19 @@ def test_gpu_bf16_compiled_training_learns(tmp_path):
     assert summary["final_val_loss"] < math.log(70) - 1.0
 
 
+def test_gpu_preset_builds_its_model_and_trains_on_a_cpu_too(tmp_path):
+    # No GPU in CI: this runs the gpu preset's model (6 x 384, context 256, dropout) through the
+    # same trainer on a CPU, with a tiny batch, so a mistake in the preset shows up here too.
+    config = T.config_for("gpu", device="cpu", batch_size=2, max_steps=3, time_budget=None, warmup_steps=1,
+                          log_interval=1, eval_interval=10_000, final_eval_tokens=2 * 2 * 256,
+                          out_dir=str(tmp_path), quiet=True)
+    trainer, summary = T.train(config)
+    assert 10.0e6 < summary["parameters"] < 11.0e6                   # "about 10M parameters"
+    assert trainer.model.config.context == 256 and len(trainer.model.blocks) == 6
+    assert summary["steps"] == 3 and summary["final_val_tokens"] == 2 * 2 * 256
+    assert math.isfinite(summary["final_val_loss"]) and summary["dtype"] == "float32"
+
+
 # ---------------------------------------------------------------------- notebook 09's widget and plots
 
 def test_next_token_probabilities_temperature_and_top_k():
