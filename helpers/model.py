@@ -9,6 +9,7 @@ encoder. Below the GPT marker, notebook 09_gpt_on_gpu builds the whole GPT from 
 Shapes in comments: B batch, T tokens, C channels (d_model), H heads.
 """
 import math
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -180,6 +181,10 @@ class GPT(nn.Module):
     def forward(self, idx, targets=None):
         if idx.ndim != 2:
             raise ValueError(f"idx must be (batch, length) token ids, got shape {tuple(idx.shape)}")
+        check_token_ids(idx, self.config.vocab_size)
+        if targets is not None and targets.shape != idx.shape:
+            raise ValueError(f"targets must have idx's shape {tuple(idx.shape)} (the next token at every "
+                             f"position: y is x shifted by one, both of length T), got {tuple(targets.shape)}")
         B, T = idx.shape
         if T > self.config.context:
             raise ValueError(f"the sequence has {T} tokens, but the model reads at most "
@@ -208,6 +213,26 @@ class GPT(nn.Module):
         return 6 * weights + attention
 
 
+def check_token_ids(idx, vocab_size):
+    """A clear error for ids the embedding cannot look up: not integers, or outside 0..vocab_size-1.
+    The range is checked for CPU tensors only: on a GPU it would make every step wait for the GPU."""
+    if idx.dtype not in (torch.int64, torch.int32):
+        raise TypeError(f"token ids must be integers (torch.long), got {idx.dtype}: use idx.long()")
+    if idx.device.type == "cpu" and idx.numel() and not torch.compiler.is_compiling():
+        low, high = int(idx.min()), int(idx.max())
+        if low < 0 or high >= vocab_size:
+            raise ValueError(f"token ids must be 0 to {vocab_size - 1} (vocab_size={vocab_size}), found "
+                             f"{low if low < 0 else high}: were they made by another tokenizer?")
+
+
+def check_sampling(temperature, top_k):
+    """The rules for sampling settings, shared by generate and the notebook's probability bars."""
+    if not temperature > 0:
+        raise ValueError(f"temperature must be above 0 (1 keeps the model's probabilities), got {temperature}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 1):
+        raise ValueError(f"top_k must be a whole number of at least 1, or None to keep every token; got {top_k!r}")
+
+
 @torch.no_grad()
 def generate(model, idx, max_new_tokens, temperature=1.0, top_k=None, generator=None):
     """Continue each sequence in idx (B, T) by max_new_tokens sampled tokens -> (B, T + max_new_tokens).
@@ -216,8 +241,10 @@ def generate(model, idx, max_new_tokens, temperature=1.0, top_k=None, generator=
     k likeliest tokens. `generator` (a torch.Generator) makes the samples repeatable. Built in
     notebook 09_gpt_on_gpu.
     """
-    if temperature <= 0:
-        raise ValueError(f"temperature must be positive, got {temperature}")
+    check_sampling(temperature, top_k)
+    if idx.ndim != 2 or idx.shape[1] == 0:
+        raise ValueError(f"idx must be (batch, length) with at least one token to continue, got shape "
+                         f"{tuple(idx.shape)}" + (": for one sequence use idx[None]" if idx.ndim == 1 else ""))
     was_training = model.training
     model.eval()
     context = model.config.context

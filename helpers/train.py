@@ -12,7 +12,8 @@ each step takes random windows of it as a batch; the model predicts every next t
 steps against the gradient with a warm-up then a cosine decay of the learning rate; now and then
 the loss is measured on plays the model never trains on. Each run writes to its own folder
 (`runs/` by default): `log.jsonl` (one JSON object per log line), `checkpoint.pt` (written
-atomically) and `summary.json`.
+atomically) and `summary.json`. A new run never replaces an earlier run's checkpoint: given a
+folder that holds one, it stops and says how to resume it instead.
 
 `train(config)` is the same loop as a function; the notebook calls it with a callback that
 draws the loss as it falls. Built in notebook 09_gpt_on_gpu.
@@ -81,6 +82,9 @@ class TrainConfig:
     run_dir: str = None             # default: out_dir/<preset>-<date>-<time>
     quiet: bool = False
 
+    def __post_init__(self):
+        check_settings(self)
+
     def model_config(self, vocab_size):
         return GPTConfig(vocab_size=vocab_size, context=self.context, n_layers=self.n_layers,
                          n_heads=self.n_heads, d_model=self.d_model, dropout=self.dropout)
@@ -105,6 +109,29 @@ PRESETS = {
                 eval_interval=500, eval_batches=20, final_eval_tokens=1_000_000,
                 log_interval=250, checkpoint_interval=100_000),
 }
+
+
+_WHOLE_NUMBERS_FROM_1 = ("n_layers", "n_heads", "d_model", "context", "batch_size", "max_steps", "max_words",
+                         "eval_interval", "eval_batches", "final_eval_tokens", "log_interval", "checkpoint_interval")
+_CHOICES = {"tokens": ("char", "word"), "dtype": ("auto", "float32", "bfloat16", "float16"),
+            "compile": ("auto", True, False, "true", "false", "on", "off", "1", "0")}
+
+
+def check_settings(config):
+    """A clear ValueError for a setting that would only fail later, deep inside a run."""
+    problems = [f"{name} must be a whole number of at least 1, got {getattr(config, name)!r}"
+                for name in _WHOLE_NUMBERS_FROM_1
+                if not isinstance(getattr(config, name), int) or getattr(config, name) < 1]
+    problems += [f"{name} must be one of {', '.join(map(repr, allowed))}, got {getattr(config, name)!r}"
+                 for name, allowed in _CHOICES.items() if getattr(config, name) not in allowed]
+    if not isinstance(config.lr, (int, float)) or not config.lr > 0:
+        problems.append(f"lr must be a number above 0, got {config.lr!r}")
+    if not (isinstance(config.dropout, (int, float)) and 0 <= config.dropout < 1):
+        problems.append(f"dropout must be a number from 0 up to (not including) 1, got {config.dropout!r}")
+    if config.device != "auto" and config.device.split(":")[0] not in ("cpu", "cuda", "mps"):
+        problems.append(f"device must be auto, cpu, cuda, cuda:N or mps, got {config.device!r}")
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def config_for(preset, **overrides):
@@ -188,6 +215,9 @@ def get_batch(tokens, batch_size, context, generator=None, device="cpu"):
     y is x shifted by one: at every position the model must predict the token that comes next.
     One gather, no Python loop over tokens.
     """
+    if not isinstance(tokens, torch.Tensor) or tokens.ndim != 1:
+        shape = tuple(tokens.shape) if isinstance(tokens, torch.Tensor) else type(tokens).__name__
+        raise ValueError(f"tokens must be a 1-D torch tensor of token ids (the whole text, one row), got {shape}")
     if len(tokens) <= context:
         raise ValueError(f"the text has {len(tokens)} tokens, too few for windows of context={context} (+1)")
     starts = torch.randint(len(tokens) - context, (batch_size, 1), generator=generator)  # (B, 1)
@@ -330,12 +360,18 @@ class CheckpointError(RuntimeError):
 
 
 def _atomic_save(obj, path):
-    # Write next to the target, then rename: a crash leaves the old file or the new, never half.
+    # obj: bytes, or anything torch.save writes. Write next to the target, then rename: a crash leaves the old file or the new, never half.
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + f".tmp{os.getpid()}")
     try:
-        torch.save(obj, temporary)
+        with open(temporary, "wb") as file:
+            if isinstance(obj, bytes):
+                file.write(obj)
+            else:
+                torch.save(obj, file)
+            file.flush()
+            os.fsync(file.fileno())          # on disk before the rename, even if the machine stops
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
@@ -365,8 +401,13 @@ def read_checkpoint(path):
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, random bytes, pickled code weights_only refuses...
+        if "Weights only load failed" in str(err):
+            raise CheckpointError(f"{path} holds pickled Python objects (for example a whole model saved "
+                                  "with torch.save(model)); they are not loaded, because unpickling can run "
+                                  "code. helpers.train reads the checkpoints it writes itself.") from None
+        first_line = str(err).splitlines()[0][:200] if str(err) else ""
         raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a "
-                              f"PyTorch file ({type(err).__name__}: {str(err)[:200]})") from None
+                              f"PyTorch file ({type(err).__name__}: {first_line})") from None
     if not isinstance(state, dict) or state.get("kind") != CHECKPOINT_KIND:
         keys = sorted(state)[:8] if isinstance(state, dict) else type(state).__name__
         raise CheckpointError(f"{path} was not written by helpers.train (expected a dict with "
@@ -438,6 +479,16 @@ def _progress_line(record):
     return " | ".join(parts)
 
 
+def fresh_run_dir(out_dir, preset):
+    """out_dir/<preset>-<date>-<time>, with -2, -3... added if a run started in the same second."""
+    base = Path(out_dir) / f"{preset}-{time.strftime('%Y%m%d-%H%M%S')}"
+    candidate, number = base, 1
+    while candidate.exists():
+        number += 1
+        candidate = base.with_name(f"{base.name}-{number}")
+    return candidate
+
+
 class Trainer:
     """One training run: builds everything from a TrainConfig, then `run()` trains.
 
@@ -462,9 +513,14 @@ class Trainer:
         self.optimizer = make_optimizer(self.model, config, self.device)
         self.generator = torch.Generator().manual_seed(config.seed + 1000 * self.rank)
         self.step, self.train_seconds, self.history = 0, 0.0, []
-        self.run_dir = Path(config.run_dir or Path(config.out_dir) / f"{config.preset}-{time.strftime('%Y%m%d-%H%M%S')}")
+        self.run_dir = Path(config.run_dir) if config.run_dir else fresh_run_dir(config.out_dir, config.preset)
         if resume is not None:
             self._restore(read_checkpoint(resume))
+        elif (self.run_dir / "checkpoint.pt").exists():
+            raise CheckpointError(f"{self.run_dir} already holds a run's checkpoint, and a new run would "
+                                  f"replace it. To continue that run: --resume {self.run_dir} (in Python: "
+                                  f"train(config, resume={str(self.run_dir)!r})); for a new run choose "
+                                  "another run_dir, or leave run_dir unset for a fresh folder.")
         if self.rank == 0:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log = Logger(self.run_dir, config.quiet, callback, enabled=self.rank == 0)
@@ -650,7 +706,7 @@ class Trainer:
                 len(self.data.validation), config.batch_size, config.context, config.final_eval_tokens)
             summary["run_dir"] = str(self.run_dir)
             self.save()
-            (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+            _atomic_save((json.dumps(summary, indent=1) + "\n").encode(), self.run_dir / "summary.json")
             if not config.quiet:
                 print(json.dumps(summary), flush=True)
         return summary

@@ -436,7 +436,12 @@ def next_token_probabilities(logits, temperature=1.0, top_k=None):
 
     NumPy in, NumPy out, summing to 1. The same rule as helpers.model.generate (notebook 09).
     """
-    logits = np.asarray(logits, dtype=np.float64) / temperature
+    from helpers.model import check_sampling
+    check_sampling(temperature, top_k)
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.ndim != 1:
+        raise ValueError(f"logits must be one row (vocab_size,), got shape {logits.shape}: pick a row first")
+    logits = logits / temperature
     if top_k is not None and top_k < logits.size:
         kth_best = np.sort(logits)[-top_k]
         logits = np.where(logits < kth_best, -np.inf, logits)
@@ -456,6 +461,8 @@ def sampling_view(model, tokenizer, prompt, temperature=1.0, top_k=None, n_new=1
     from helpers.model import generate
 
     device = next(model.parameters()).device
+    if not prompt:
+        raise ValueError("the prompt is empty: give the model at least one character to continue")
     idx = torch.tensor([tokenizer.encode(prompt)], device=device)              # (1, T)
     model.eval()
     with torch.no_grad():

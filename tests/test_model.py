@@ -148,6 +148,14 @@ def test_gpt_errors_teach():
         model(torch.zeros(17, dtype=torch.long))
     with pytest.raises(ValueError, match="divisible"):
         GPTConfig(d_model=30, n_heads=4)
+    with pytest.raises(TypeError, match=r"integers \(torch.long\), got torch.uint8"):
+        model(torch.zeros(1, 4, dtype=torch.uint8))               # a slice of the stored text, not cast
+    with pytest.raises(ValueError, match="0 to 10 .*found 11"):
+        model(torch.tensor([[1, 2, 11]]))
+    with pytest.raises(ValueError, match="found -1"):
+        model(torch.tensor([[1, -1, 2]]))
+    with pytest.raises(ValueError, match=r"targets must have idx's shape \(2, 5\).*got \(2, 4\)"):
+        model(torch.zeros(2, 5, dtype=torch.long), torch.zeros(2, 4, dtype=torch.long))
 
 
 def test_gpt_overfits_a_tiny_batch_to_near_zero_loss():
@@ -174,8 +182,16 @@ def test_generate_respects_length_vocabulary_top_k_and_seed():
     assert torch.equal(out, again)
     greedy = generate(model, start, 1, top_k=1)                           # top_k=1: always the likeliest
     assert greedy[0, -1] == model(start)[0][0, -1].argmax()
-    with pytest.raises(ValueError, match="temperature"):
+    with pytest.raises(ValueError, match="temperature must be above 0"):
         generate(model, start, 1, temperature=0)
+    for bad_top_k in (0, -1, 2.5):
+        with pytest.raises(ValueError, match="top_k must be a whole number of at least 1, or None"):
+            generate(model, start, 1, top_k=bad_top_k)
+    assert generate(model, start, 1, top_k=50).shape == (2, 4)          # more than the vocabulary: all kept
+    with pytest.raises(ValueError, match=r"idx\[None\]"):
+        generate(model, torch.zeros(3, dtype=torch.long), 1)
+    with pytest.raises(ValueError, match="at least one token"):
+        generate(model, torch.zeros(1, 0, dtype=torch.long), 1)
 
 
 def test_flops_per_token_counts_six_per_weight_plus_attention():

@@ -116,6 +116,43 @@ def test_damaged_foreign_and_mismatched_checkpoints_give_clear_errors(tmp_path, 
     assert "damaged" in capsys.readouterr().err
 
 
+def test_a_new_run_never_replaces_an_earlier_runs_checkpoint(tmp_path):
+    T.train(tiny_config(tmp_path, run_dir=str(tmp_path / "run"), max_steps=3))
+    saved = (tmp_path / "run" / "checkpoint.pt").read_bytes()
+    with pytest.raises(T.CheckpointError, match="already holds a run's checkpoint.*--resume"):
+        T.Trainer(tiny_config(tmp_path, run_dir=str(tmp_path / "run")))
+    assert (tmp_path / "run" / "checkpoint.pt").read_bytes() == saved            # untouched
+    assert T.main(["--preset", "smoke", "--device", "cpu", "--run-dir", str(tmp_path / "run"), "--quiet"]) == 2
+    first = T.fresh_run_dir(tmp_path, "smoke")
+    first.mkdir()
+    second = T.fresh_run_dir(tmp_path, "smoke")       # the same second: a suffix, never the same folder
+    assert second != first and not second.exists()
+
+
+def test_settings_that_would_fail_deep_in_a_run_are_refused_at_once():
+    for overrides, message in [(dict(device="gpu"), "device must be auto, cpu"),
+                               (dict(dtype="bf16"), "dtype must be one of"),
+                               (dict(lr="3e-3"), "lr must be a number above 0"),
+                               (dict(batch_size=0), "batch_size must be a whole number of at least 1"),
+                               (dict(dropout=1.0), "dropout must be"),
+                               (dict(compile="yes"), "compile must be one of")]:
+        with pytest.raises(ValueError, match=message):
+            T.config_for("smoke", **overrides)
+    assert T.config_for("smoke", device="cuda:1", dtype="bfloat16", compile="true").device == "cuda:1"
+
+
+def test_a_pickled_model_and_a_two_dimensional_text_are_explained(tmp_path):
+    pickled = tmp_path / "whole_model.pt"
+    torch.save(torch.nn.Linear(2, 2), pickled)                   # torch.save(model), not a state dict
+    with pytest.raises(T.CheckpointError, match=r"pickled Python objects.*torch.save\(model\)") as caught:
+        T.read_checkpoint(pickled)
+    assert "\x1b" not in str(caught.value)                       # no terminal colour codes
+    with pytest.raises(ValueError, match=r"1-D torch tensor.*got \(1, 100\)"):
+        T.get_batch(torch.arange(100)[None], 2, 8)
+    with pytest.raises(ValueError, match="got list"):
+        T.get_batch(list(range(100)), 2, 8)
+
+
 # ---------------------------------------------------------------------- command line, DDP, GPU
 
 def _run(args, tmp_path, timeout=120):
@@ -184,6 +221,12 @@ def test_next_token_probabilities_temperature_and_top_k():
     assert (kept[2:] == 0).all() and kept.sum() == pytest.approx(1.0)
     expected = torch.softmax(torch.tensor(logits) / 0.7, dim=-1).numpy()
     assert next_token_probabilities(logits, 0.7) == pytest.approx(expected, rel=1e-5)
+    for settings, message in [((0.0, None), "temperature must be above 0"), ((-1.0, None), "temperature"),
+                              ((1.0, 0), "top_k must be"), ((1.0, -1), "top_k must be")]:
+        with pytest.raises(ValueError, match=message):        # the same rules as generate
+            next_token_probabilities(logits, *settings)
+    with pytest.raises(ValueError, match="one row"):
+        next_token_probabilities([logits, logits])
 
 
 def test_sampling_view_is_seeded_and_plots_draw(tmp_path):
@@ -199,6 +242,8 @@ def test_sampling_view_is_seeded_and_plots_draw(tmp_path):
     labels, probs, text = sampling_view(model, tokenizer, "ab", temperature=0.8, top_k=3, n_new=20, n_bars=4)
     assert len(labels) == 4 and probs[0] >= probs[-1] and len(text) == 20 and set(text) <= set("abc \n")
     assert sampling_view(model, tokenizer, "ab", 0.8, 3, n_new=20, n_bars=4)[2] == text
+    with pytest.raises(ValueError, match="prompt is empty"):
+        sampling_view(model, tokenizer, "")
     assert show_token(" \n") == "␣⏎"
     next_token_bars(labels, probs, title="test")
     loss_curves([{"step": 1, "train_loss": 3.0}, {"step": 2, "train_loss": 2.5, "val_loss": 2.6}])
