@@ -34,20 +34,26 @@ def heatmap(matrix, row_labels=None, col_labels=None, title=None, ax=None, fmt="
 # ====================================================================== 01_tensors
 
 def broadcast_picture(a, b):
-    """Three small heatmaps: a, b, and a + b, with their shapes in the titles (notebook 01)."""
-    a, b = np.asarray(a), np.asarray(b)
+    """a + b as three tables of the result's shape: each input drawn stretched, its own cells
+    framed in red and the copies broadcasting adds faded, then the sum (notebook 01)."""
+    a, b = np.atleast_2d(a), np.atleast_2d(b)            # a missing axis counts as 1, on the left
     total = a + b
-    fig, axes = plt.subplots(1, 3, figsize=(8, 2.4), gridspec_kw={"width_ratios": [1, 4, 4]})
-    for ax, matrix, name in zip(axes, (a, b, total), ("a", "b", "a + b")):
-        heatmap(np.atleast_2d(matrix), ax=ax, fmt="{:.0f}", cmap="Blues", vmin=0, vmax=total.max())
-        ax.set_aspect("equal")  # a (1, 4) row is drawn one row high, a (3, 1) column one column wide
-        ax.set_title(f"{name}: shape {matrix.shape}")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for spine in ax.spines.values():   # the same thin frame round all three, light cells too
-            spine.set_visible(True)
-            spine.set_color("0.6")
-    fig.tight_layout()
+    panels = [(np.broadcast_to(a, total.shape), a, f"a: shape {a.shape}, stretched"),
+              (np.broadcast_to(b, total.shape), b, f"b: shape {b.shape}, stretched"),
+              (total, total, f"a + b: shape {total.shape}")]
+    fig, axes = plt.subplots(1, 3, figsize=(9, 2.6))
+    for ax, (matrix, own, title) in zip(axes, panels):
+        heatmap(matrix, ax=ax, fmt="{:.0f}", cmap="Blues", vmin=0, vmax=total.max())
+        ax.set_aspect("equal")
+        ax.set(title=title, xticks=[], yticks=[])
+        faded = np.ones(matrix.shape + (4,)) * [1, 1, 1, 0.55]        # white veil over the copies
+        faded[: own.shape[0], : own.shape[1], 3] = 0
+        ax.imshow(faded, aspect="equal")
+        if own is not total:
+            ax.add_patch(plt.Rectangle((-0.5, -0.5), own.shape[1], own.shape[0], fill=False, lw=2.5, ec="crimson"))
+    for x, sign in [(0.345, "+"), (0.665, "=")]:
+        fig.text(x, 0.45, sign, fontsize=20, ha="center", va="center")
+    fig.tight_layout(w_pad=3)
     return fig
 
 

@@ -14,17 +14,23 @@ def broadcast_result(shape_a, shape_b):
     """What broadcasting two shapes gives, explained: (result_shape or None, explanation lines).
 
     Rule: line the shapes up from the right; each pair of sizes must be equal, or one of them 1
-    (a missing size counts as 1). The result takes the larger size of each pair.
+    (a missing size counts as 1). The result takes the size that is not 1 (a 1 stretches to
+    match the other, even to 0). Built in notebook 01_tensors.
     """
+    if isinstance(shape_a, str) or isinstance(shape_b, str):
+        raise TypeError("give shapes as tuples of sizes, like (2, 1, 4) or x.shape; for typed text use parse_shape")
     shape_a, shape_b = tuple(shape_a), tuple(shape_b)
+    if not all(isinstance(size, (int, np.integer)) and size >= 0 for size in shape_a + shape_b):
+        raise TypeError(f"shapes hold whole sizes of 0 or more, like (2, 1, 4); got {shape_a} and {shape_b}")
     width = max(len(shape_a), len(shape_b))
     padded_a = (1,) * (width - len(shape_a)) + shape_a
     padded_b = (1,) * (width - len(shape_b)) + shape_b
     result, lines = [], []
     for axis, (size_a, size_b) in enumerate(zip(padded_a, padded_b)):
         if size_a == size_b or 1 in (size_a, size_b):
-            result.append(max(size_a, size_b))
-            lines.append(f"axis {axis}: {size_a} and {size_b} -> {max(size_a, size_b)}")
+            size = size_b if size_a == 1 else size_a
+            result.append(size)
+            lines.append(f"axis {axis}: {size_a} and {size_b} -> {size}")
         else:
             lines.append(f"axis {axis}: {size_a} and {size_b} clash (neither is 1, and they differ)")
             return None, lines
@@ -33,9 +39,13 @@ def broadcast_result(shape_a, shape_b):
 
 def parse_shape(text):
     """'2, 3, 4' or '(2,3,4)' -> (2, 3, 4); a clear ValueError for anything else."""
-    cleaned = text.strip().strip("()[]").replace(" ", "")
+    cleaned = text.strip().strip("()[]").strip()
     if cleaned == "":
         return ()
+    if "," not in cleaned and len(cleaned.split()) > 1:
+        raise ValueError(f"could not read a shape from {text!r}: separate the sizes with commas, like "
+                         f"{', '.join(cleaned.split())}")
+    cleaned = cleaned.replace(" ", "")
     try:
         sizes = tuple(int(part) for part in cleaned.split(",") if part != "")
     except ValueError:

@@ -49,6 +49,16 @@ def test_an_exception_is_reported_not_raised(capsys):
         return x @ np.ones((5, 5))
     ok, out = run_check(capsys, "99.row_sums", broken)
     assert not ok and "raised ValueError" in out
+    line = broken.__code__.co_firstlineno + 1                 # the line of the @, in this file
+    assert f"line {line} of your function's cell" in out      # the learner's line, not NumPy's
+
+
+def test_short_shapes_are_shown_with_their_sizes(capsys):
+    from helpers.exercises import describe
+    assert describe((2, 1, 4)) == "tuple (2, 1, 4)" and describe([3, 0]) == "list [3, 0]"
+    assert describe(tuple(range(20))) == "tuple of length 20"
+    ok, out = run_check(capsys, "01.broadcast_shape", lambda a, b: tuple(a))
+    assert not ok and "on inputs: tuple (" in out and "got tuple (" in out
 
 
 def test_unwritten_function_and_missing_return(capsys):

@@ -25,7 +25,9 @@ def test_heatmap_labels_and_annotates_and_refuses_non_matrices():
 
 def test_broadcast_picture_shows_the_three_shapes():
     fig = plots.broadcast_picture(np.array([[0], [10]]), np.array([[1, 2, 3]]))
-    assert [ax.get_title() for ax in fig.axes[:3]] == ["a: shape (2, 1)", "b: shape (1, 3)", "a + b: shape (2, 3)"]
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["a: shape (2, 1), stretched", "b: shape (1, 3), stretched",
+                                                       "a + b: shape (2, 3)"]
+    assert all(ax.images[0].get_array().shape == (2, 3) for ax in fig.axes[:3])   # all drawn at the result's shape
     plt.close(fig)
 
 

@@ -13,6 +13,7 @@ from helpers import widgets
 @pytest.mark.parametrize("shape_a, shape_b", [
     ((2, 1, 4), (3, 1)), ((5,), (5,)), ((4, 3), (3,)), ((1,), (2, 3)), ((), (2, 2)),
     ((2, 3), (3, 2)), ((4, 1), (1, 5, 3)), ((8, 1, 6, 1), (7, 1, 5)), ((3,), (4,)),
+    ((0,), (1,)), ((2, 0), (1,)), ((1, 0), (3, 1)), ((0,), (2,)),      # a 1 stretches even to 0
 ])
 def test_broadcast_result_agrees_with_numpy(shape_a, shape_b):
     result, lines = widgets.broadcast_result(shape_a, shape_b)
@@ -32,6 +33,10 @@ def test_parse_shape_reads_common_spellings_and_explains_bad_ones():
     assert widgets.parse_shape("") == ()
     with pytest.raises(ValueError, match="separated by commas"):
         widgets.parse_shape("two, three")
+    with pytest.raises(ValueError, match="separate the sizes with commas, like 2, 3, 4"):
+        widgets.parse_shape("2 3 4")                 # not silently (234,)
+    with pytest.raises(TypeError, match="tuples of sizes"):
+        widgets.broadcast_result("2, 1, 4", (3, 1))
 
 
 def test_shape_playground_text_names_the_result_or_the_clash():

@@ -9,6 +9,7 @@ See CONTRIBUTING.md, "Register an exercise". Built in notebook 00_welcome (how t
 """
 import html
 import importlib
+import os
 import pkgutil
 import traceback
 from dataclasses import dataclass, field
@@ -85,6 +86,8 @@ def describe(value):
         kind = "torch tensor" if type(value).__module__.startswith("torch") else "NumPy array"
         return f"{kind} of shape {tuple(value.shape)}, dtype {value.dtype}"
     if isinstance(value, (list, tuple)):
+        if len(value) <= 8 and all(isinstance(v, (int, float, np.integer, np.floating)) for v in value):
+            return f"{type(value).__name__} {tuple(value) if isinstance(value, tuple) else list(value)}"
         return f"{type(value).__name__} of length {len(value)}"
     if value is None:
         return "None (did the function forget to `return`?)"
@@ -162,6 +165,16 @@ def _copy_args(args):
     return tuple(out)
 
 
+def _where_it_failed(err, answer):
+    """The line in the learner's own cell where the error came from, not a line deep in NumPy."""
+    frames = traceback.extract_tb(err.__traceback__)
+    own_file = getattr(getattr(answer, "__code__", None), "co_filename", None)
+    own = [frame for frame in frames if frame.filename == own_file]
+    if own:
+        return f"line {own[-1].lineno} of your function's cell"
+    return f"in {os.path.basename(frames[-1].filename)}, line {frames[-1].lineno}"
+
+
 def _check_function(exercise, answer):
     if not callable(answer):
         return f"this exercise wants a function, but got {describe(answer)}"
@@ -174,8 +187,7 @@ def _check_function(exercise, answer):
         except NotImplementedError:
             return "not written yet (the function still raises NotImplementedError)"
         except Exception as err:  # the learner's code may raise anything: report it, do not crash
-            where = traceback.extract_tb(err.__traceback__)[-1]
-            return (f"your function raised {type(err).__name__}: {err} (line {where.lineno}) "
+            return (f"your function raised {type(err).__name__}: {err} ({_where_it_failed(err, answer)}) "
                     f"on inputs: {_describe_inputs(args)}")
         problem = compare(expected, got)
         if problem:

@@ -6,7 +6,9 @@ from helpers.exercises import Exercise, register
 
 
 def _random_shape(rng, max_dims=4):
-    return tuple(int(s) for s in rng.integers(1, 5, size=int(rng.integers(0, max_dims + 1))))
+    # Sizes 1 to 4, and now and then 0 (an empty axis): a 1 stretches to 0, so "take the larger" fails.
+    n_axes = int(rng.integers(0, max_dims + 1))
+    return tuple(0 if rng.random() < 0.1 else int(rng.integers(1, 5)) for _ in range(n_axes))
 
 
 def _shape_pair(rng):
@@ -46,7 +48,7 @@ register(Exercise(
     for size_a, size_b in zip(a, b):
         if size_a != size_b and 1 not in (size_a, size_b):
             return None
-        result.append(max(size_a, size_b))
+        result.append(size_b if size_a == 1 else size_a)   # the size that is not 1
     return tuple(result)''',
 ))
 

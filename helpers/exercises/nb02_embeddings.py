@@ -5,18 +5,33 @@ from helpers import embeddings
 from helpers.exercises import Exercise, register
 
 
-def _one_hot(ids, vocab_size):
-    return np.eye(vocab_size)[ids]
+def _one_hot_with_unknown(ids, vocab_size):
+    ids = np.asarray(ids)
+    vectors = np.zeros((len(ids), vocab_size))      # (N, V)
+    known = np.flatnonzero(ids >= 0)                # rows whose word has an id
+    vectors[known, ids[known]] = 1.0
+    return vectors
+
+
+def _ids_with_unknown(rng):
+    """Ids in [-1, vocab_size), at least one of them -1 (a word outside the vocabulary)."""
+    vocab_size = int(rng.integers(6, 10))
+    ids = rng.integers(-1, vocab_size, size=int(rng.integers(2, 9)))
+    ids[rng.integers(len(ids))] = -1
+    return ids, vocab_size
 
 
 register(Exercise(
     id="02.one_hot",
-    task="write my_one_hot(ids, vocab_size): a (len(ids), vocab_size) array with a single 1 per row",
-    reference=_one_hot,
-    make_inputs=lambda rng: (rng.integers(0, 6, size=int(rng.integers(1, 8))), int(rng.integers(6, 10))),
+    task=("write my_one_hot(ids, vocab_size): a (len(ids), vocab_size) array with a single 1 per row, "
+          "and a row of zeros where the id is -1 (a word outside the vocabulary)"),
+    reference=_one_hot_with_unknown,
+    make_inputs=_ids_with_unknown,
     solution='''def my_one_hot(ids, vocab_size):
+    ids = np.asarray(ids)
     vectors = np.zeros((len(ids), vocab_size))      # (N, V)
-    vectors[np.arange(len(ids)), ids] = 1.0         # row n gets its 1 in column ids[n]
+    known = np.flatnonzero(ids >= 0)                # leave the rows of -1 alone: all zeros
+    vectors[known, ids[known]] = 1.0                # row n gets its 1 in column ids[n]
     return vectors''',
 ))
 
@@ -28,7 +43,7 @@ def _neighbour_counts(ids, vocab_size):
 register(Exercise(
     id="02.neighbour_counts",
     task=("write neighbour_counts(ids, vocab_size): counts[i, j] = how often word j stands right "
-          "before or right after word i (a window of 1)"),
+          "before or right after word i (a window of 1; a word right after itself adds 2 to counts[a, a])"),
     reference=_neighbour_counts,
     make_inputs=lambda rng: (rng.integers(0, 5, size=int(rng.integers(2, 30))), 5),
     solution='''def neighbour_counts(ids, vocab_size):
@@ -38,23 +53,26 @@ register(Exercise(
 ))
 
 
-def _count_matrix(rng):
+def _counts_and_alpha(rng):
     size = int(rng.integers(3, 7))
     counts = rng.poisson(3.0, size=(size, size)).astype(float)
-    return (counts + counts.T,)  # symmetric, like real co-occurrence counts
+    alpha = round(float(rng.uniform(0.5, 0.95)), 2)  # always below 1, so forgetting it shows
+    return counts + counts.T, alpha  # symmetric, like real co-occurrence counts
 
 
 register(Exercise(
     id="02.ppmi",
-    task="write my_ppmi(counts): max(0, log(P(i,j) / (P(i) P(j)))), and 0 where a pair never met",
-    reference=lambda counts: embeddings.ppmi(counts.astype(np.float64)),
-    make_inputs=_count_matrix,
-    solution='''def my_ppmi(counts):
+    task=("write my_ppmi(counts, alpha): PPMI with context smoothing, P(j) from the column sums raised "
+          "to the power alpha, as helpers.embeddings.ppmi(counts, context_smoothing=alpha)"),
+    reference=lambda counts, alpha: embeddings.ppmi(counts.astype(np.float64), context_smoothing=alpha),
+    make_inputs=_counts_and_alpha,
+    solution='''def my_ppmi(counts, alpha):
     total = counts.sum()
     p_pair = counts / total                              # (V, V)
     p_word = counts.sum(axis=1) / total                  # (V,)
-    p_context = counts.sum(axis=0) / total               # (V,)
-    with np.errstate(divide="ignore"):
+    context_weights = counts.sum(axis=0) ** alpha        # (V,) smoothed context counts
+    p_context = context_weights / context_weights.sum()  # (V,) they sum to 1 again
+    with np.errstate(divide="ignore", invalid="ignore"):
         pmi = np.log(p_pair / (p_word[:, None] * p_context[None, :]))
     return np.where(counts > 0, np.maximum(pmi, 0.0), 0.0)''',
 ))
