@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml constraints.txt
 	  echo "Install a newer Python and run: make lab PYTHON=python3.12"; exit 1; }
 	@if [ "$$(uname -s)-$$(uname -m)" = "Darwin-x86_64" ]; then \
 	  echo "This is an Intel Mac: PyTorch's pip wheels for it stop at torch 2.2, and the course needs 2.4."; \
-	  echo "Use the conda route in the README (conda-forge builds current torch for Intel Macs) or Binder."; \
+	  echo "Try the conda route in the README (conda-forge packages torch itself), or use Binder."; \
 	  exit 1; fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
