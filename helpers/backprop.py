@@ -53,6 +53,9 @@ def linear_backward(x, weight, grad_y):
     and dL/db = dL/dy summed over the batch.
     """
     x, weight, grad_y = np.asarray(x), np.asarray(weight), np.asarray(grad_y)
+    if x.shape[-1] != weight.shape[0] or grad_y.shape != x.shape[:-1] + weight.shape[1:]:
+        raise ValueError(f"x's last dimension must equal weight's first, and grad_y must have y's shape "
+                         f"x.shape[:-1] + (n_out,): x {x.shape}, weight {weight.shape}, grad_y {grad_y.shape}")
     grad_x = grad_y @ weight.T                                        # (..., n_in)
     rows_x = x.reshape(-1, x.shape[-1])                               # (N, n_in)
     rows_grad = grad_y.reshape(-1, grad_y.shape[-1])                  # (N, n_out)
@@ -70,6 +73,9 @@ def softmax_backward(probs, grad_probs, axis=-1):
     dL/ds_j = p_j (dL/dp_j - sum_i dL/dp_i p_i). No Jacobian matrix is ever built.
     """
     probs, grad_probs = np.asarray(probs), np.asarray(grad_probs)
+    if probs.shape != grad_probs.shape:
+        raise ValueError(f"grad_probs must have probs' shape (one gradient per probability): "
+                         f"probs {probs.shape}, grad_probs {grad_probs.shape}")
     weighted_mean = (grad_probs * probs).sum(axis=axis, keepdims=True)
     return probs * (grad_probs - weighted_mean)
 
@@ -85,6 +91,13 @@ def _check_targets(logits, targets):
     if logits.shape[:-1] != targets.shape:
         raise ValueError(f"targets must have logits' shape without the class axis: "
                          f"logits {logits.shape}, targets {targets.shape}")
+    if not np.issubdtype(targets.dtype, np.integer):
+        raise ValueError(f"targets must be integer class ids, got dtype {targets.dtype}")
+    n_classes = logits.shape[-1]
+    if targets.size and (targets.min() < 0 or targets.max() >= n_classes):
+        bad = targets.min() if targets.min() < 0 else targets.max()
+        raise ValueError(f"targets must be class ids 0 to {n_classes - 1} (logits have {n_classes} classes), "
+                         f"found {bad}")
 
 
 def cross_entropy_forward(logits, targets):
@@ -135,7 +148,10 @@ def attention_backward(q, k, v, grad_output, mask=None):
     The forward pass is recomputed here, so the function needs only the inputs.
     """
     q, k, v, grad_output = (np.asarray(a) for a in (q, k, v, grad_output))
-    _, weights = attention_forward(q, k, v, mask)                    # (..., T_q, T_k)
+    output, weights = attention_forward(q, k, v, mask)               # (..., T_q, T_k)
+    if grad_output.shape != output.shape:
+        raise ValueError(f"grad_output must have the output's shape (..., T_q, d_v) = {output.shape}, "
+                         f"got {grad_output.shape}")
     scale = 1.0 / np.sqrt(q.shape[-1])
     grad_v = np.swapaxes(weights, -1, -2) @ grad_output               # (..., T_k, d_v)
     grad_weights = grad_output @ np.swapaxes(v, -1, -2)               # (..., T_q, T_k)
@@ -180,12 +196,19 @@ def numerical_gradient(f, x, eps=1e-6):
     for index in np.ndindex(x.shape):
         original = x[index]
         x[index] = original + eps
-        above = f(x)
+        above = _one_number(f(x))
         x[index] = original - eps
-        below = f(x)
+        below = _one_number(f(x))
         x[index] = original
         grad[index] = (above - below) / (2 * eps)
     return grad
+
+
+def _one_number(loss):
+    if np.ndim(loss) != 0:
+        raise ValueError(f"f must return one number (the loss), but it returned shape {np.shape(loss)}: "
+                         "reduce it first, e.g. with .sum()")
+    return float(loss)
 
 
 class GradientCheck(NamedTuple):
@@ -212,6 +235,9 @@ def gradient_check(f, inputs, analytic_grads, eps=1e-6):
     f(*inputs) returns a number (the loss); analytic_grads[i] is the claimed d f / d inputs[i].
     In float64 a right backward scores around 1e-8 or less; a wrong one scores near 1.
     """
+    if not isinstance(inputs, (list, tuple)) or not isinstance(analytic_grads, (list, tuple)):
+        raise ValueError("inputs and analytic_grads are lists, one entry per argument of f: "
+                         "for one input write [x] and [grad_x]")
     inputs = [np.asarray(a, dtype=np.float64) for a in inputs]
     if len(inputs) != len(analytic_grads):
         raise ValueError(f"one gradient per input: {len(inputs)} inputs, {len(analytic_grads)} gradients")

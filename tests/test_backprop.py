@@ -202,3 +202,25 @@ def test_gradient_check_finds_planted_mistakes():
 def test_gradient_check_explains_a_wrong_gradient_shape():
     with pytest.raises(ValueError, match=r"input \(3,\), gradient \(2,\)"):
         backprop.gradient_check(lambda a: a.sum(), [np.ones(3)], [np.ones(2)])
+
+
+def test_wrong_inputs_get_errors_that_name_the_shapes_and_the_rule():
+    x, weight = np.ones((4, 3)), np.ones((3, 5))
+    with pytest.raises(ValueError, match=r"grad_y must have y's shape.*grad_y \(4, 4\)"):
+        backprop.linear_backward(x, weight, np.ones((4, 4)))
+    with pytest.raises(ValueError, match=r"x's last dimension must equal weight's first.*weight \(4, 5\)"):
+        backprop.linear_backward(x, np.ones((4, 5)), np.ones((4, 5)))     # not silently (4, 4) and (3, 5)
+    with pytest.raises(ValueError, match=r"grad_probs must have probs' shape.*\(3, 1\)"):
+        backprop.softmax_backward(np.full((3, 4), 0.25), np.ones((3, 1)))  # was silently all zeros
+    logits = np.zeros((3, 5))
+    for targets, message in [(np.array([0, -1, 2]), "0 to 4 .*found -1"), (np.array([0, 5, 2]), "found 5"),
+                             (np.array([0.0, 1.0, 2.0]), "integer class ids")]:
+        with pytest.raises(ValueError, match=message):
+            backprop.cross_entropy_forward(logits, targets)
+    q = np.ones((5, 4))
+    with pytest.raises(ValueError, match=r"grad_output must have the output's shape.*\(5, 6\), got \(5, 4\)"):
+        backprop.attention_backward(q, q, np.ones((5, 6)), np.ones((5, 4)))
+    with pytest.raises(ValueError, match="one number .*shape \\(2,\\).*sum"):
+        backprop.numerical_gradient(lambda a: a * 2, np.ones(2))          # forgot the .sum()
+    with pytest.raises(ValueError, match=r"lists, one entry per argument.*\[x\]"):
+        backprop.gradient_check(lambda a: a.sum(), np.ones(2), np.ones(2))
