@@ -33,6 +33,17 @@ def _shape(x):
     return tuple(x.shape)
 
 
+def check_layer_input(x, weight, name):
+    """A clear error for the two usual slips before a layer: the wrong feature size, or float64
+    (what torch.tensor(numpy_array) gives) meeting float32 weights."""
+    if x.shape[-1] != weight.shape[-1]:
+        raise ValueError(f"{name} was built for {weight.shape[-1]} features per token, but the input has "
+                         f"shape {_shape(x)}: its last dimension must be {weight.shape[-1]}")
+    if not x.is_floating_point() or (x.dtype == torch.float64) != (weight.dtype == torch.float64):
+        raise TypeError(f"{name}'s weights are {weight.dtype} but the input is {x.dtype}: use x.float() "
+                        "(torch.tensor of a NumPy array gives float64), or module.double() for float64")
+
+
 # ---------------------------------------------------------------------------------- softmax (04)
 
 def softmax(x, axis=-1):
@@ -181,7 +192,13 @@ class MultiHeadAttention(nn.Module):
     def forward(self, x, causal=False, mask=None, need_weights=False):
         if x.ndim != 3 or x.shape[-1] != self.d_model:
             raise ValueError(f"x must be (batch, length, d_model={self.d_model}), got {_shape(x)}")
+        check_layer_input(x, self.qkv.weight, "MultiHeadAttention")
         B, T, C = x.shape
+        if mask is not None:
+            if not _is_torch(mask):
+                raise TypeError(f"mask must be a torch bool tensor here, got {type(mask).__name__}: "
+                                "use torch.as_tensor(mask)")
+            _check_mask(mask, (B, self.n_heads, T, T))               # before it meets the causal rule
         q, k, v = self.qkv(x).split(C, dim=-1)                          # 3 x (B, T, C)
         q, k, v = (self._split_heads(t, B, T) for t in (q, k, v))        # 3 x (B, H, T, Dh)
         if causal and mask is not None:

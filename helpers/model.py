@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from helpers.attention import MultiHeadAttention
+from helpers.attention import MultiHeadAttention, check_layer_input
 
 
 class LayerNorm(nn.Module):
@@ -32,9 +32,7 @@ class LayerNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(d_model))
 
     def forward(self, x):                                        # (..., C)
-        if x.shape[-1] != self.weight.shape[0]:
-            raise ValueError(f"LayerNorm was built for {self.weight.shape[0]} channels, but the input "
-                             f"has shape {tuple(x.shape)}: its last dimension must be {self.weight.shape[0]}")
+        check_layer_input(x, self.weight, "LayerNorm")
         if self.from_scratch:
             return self.forward_from_scratch(x)
         # The same arithmetic in one fused kernel (tests assert it equals forward_from_scratch):
@@ -60,6 +58,7 @@ class MLP(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x):                                        # (B, T, C)
+        check_layer_input(x, self.up.weight, "MLP")
         hidden = F.gelu(self.up(x))                              # (B, T, 4C)
         return self.dropout(self.down(hidden))                   # (B, T, C)
 

@@ -1,4 +1,5 @@
 """Tests of helpers/model.py. Top: the block pieces of notebook 07, against PyTorch's references."""
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -33,8 +34,25 @@ def test_layer_norm_gradients_equal_torch(from_scratch):
 
 @pytest.mark.parametrize("from_scratch", [True, False])
 def test_layer_norm_error_names_the_shapes(from_scratch):
-    with pytest.raises(ValueError, match=r"built for 8 channels.*\(2, 3, 5\)"):
+    with pytest.raises(ValueError, match=r"LayerNorm was built for 8 features per token.*\(2, 3, 5\)"):
         LayerNorm(8, from_scratch=from_scratch)(torch.zeros(2, 3, 5))
+
+
+def test_layers_name_a_wrong_feature_size_and_a_float64_input():
+    from helpers.attention import MultiHeadAttention
+    with pytest.raises(ValueError, match=r"MLP was built for 8 features.*\(2, 3, 6\)"):
+        MLP(8)(torch.zeros(2, 3, 6))
+    for layer in (MLP(8), LayerNorm(8), MultiHeadAttention(8, 2)):
+        with pytest.raises(TypeError, match=r"weights are torch.float32 but the input is torch.float64: use x.float\(\)"):
+            layer(torch.zeros(2, 3, 8, dtype=torch.float64))
+    attention = MultiHeadAttention(8, 2)
+    with pytest.raises(ValueError, match=r"mask must broadcast.*mask \(4, 4\)"):
+        attention(torch.zeros(1, 5, 8), causal=True, mask=torch.ones(4, 4, dtype=torch.bool))
+    with pytest.raises(TypeError, match="mask must be boolean"):
+        attention(torch.zeros(1, 5, 8), causal=True, mask=torch.ones(5, 5))
+    with pytest.raises(TypeError, match="torch bool tensor"):
+        attention(torch.zeros(1, 5, 8), mask=np.ones((5, 5), dtype=bool))
+    assert MLP(8).double()(torch.zeros(1, 2, 8, dtype=torch.float64)).dtype == torch.float64
 
 
 def test_mlp_is_linear_gelu_linear():
