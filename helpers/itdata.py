@@ -53,6 +53,13 @@ class ItSentence:
     clause: str
     voice: str
 
+    def __post_init__(self):
+        for value, allowed, name in ((self.agent, AGENTS, "agent"), (self.verb, VERBS, "verb"),
+                                     (self.object, OBJECTS, "object"), (self.clause, CLAUSES, "clause"),
+                                     (self.voice, VOICES, "voice")):
+            if value not in allowed:       # a misspelt clause would otherwise make the object the referent
+                raise ValueError(f"unknown {name} {value!r}; choose one of: {', '.join(allowed)}")
+
     @property
     def referent(self):
         """The noun "it" refers to: the agent for an agent clause, else the object."""
@@ -169,11 +176,7 @@ def vocabulary():
 
 
 def sentence_from_choices(agent, verb, obj, clause, voice):
-    """An ItSentence from menu choices (the widget of notebook 08), with a clear error for a bad one."""
-    for value, allowed, name in ((agent, AGENTS, "agent"), (verb, VERBS, "verb"), (obj, OBJECTS, "object"),
-                                 (clause, CLAUSES, "clause"), (voice, VOICES, "voice")):
-        if value not in allowed:
-            raise ValueError(f"unknown {name} {value!r}; choose one of: {', '.join(allowed)}")
+    """An ItSentence from menu choices (the widget of notebook 08); ItSentence names a bad one."""
     return ItSentence(agent, verb, obj, clause, voice)
 
 
@@ -226,6 +229,13 @@ def encode(sentences, vocab=None, blank_nouns=False):
     blank_nouns=True writes '<blank>' in place of both nouns (the other words stay)."""
     import torch
 
+    if isinstance(sentences, (str, ItSentence)) or not sentences:
+        raise TypeError("encode takes a non-empty list of ItSentence: for one sentence write [sentence]; "
+                        "for typed text use sentence_from_text(text)")
+    strangers = [s for s in sentences if not isinstance(s, ItSentence)]
+    if strangers:
+        raise TypeError(f"every item must be an ItSentence, found {type(strangers[0]).__name__} "
+                        f"{strangers[0]!r:.60}: for typed text use sentence_from_text(text)")
     vocab = vocab or vocabulary()
     index = {word: i for i, word in enumerate(vocab)}
     longest = max(len(s.words) for s in sentences)

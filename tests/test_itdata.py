@@ -110,3 +110,14 @@ def test_sentence_from_text_names_unknown_words_and_the_shape():
         itdata.sentence_from_text("the swap executed the person because it was tired")
     with pytest.raises(ValueError, match="does not know '<blank>'"):
         itdata.sentence_from_text("the <blank> executed the swap because it was tired")
+
+
+def test_bad_sentences_are_named_not_misread():
+    with pytest.raises(ValueError, match="unknown clause 'was an efective hedge'; choose one of"):
+        itdata.ItSentence("person", "executed", "swap", "was an efective hedge", "active")
+    with pytest.raises(ValueError, match="unknown agent 'dog'"):
+        itdata.ItSentence("dog", "executed", "swap", "was trained to do so", "active")
+    with pytest.raises(TypeError, match="sentence_from_text"):
+        itdata.encode("the person executed the swap because it was trained to do so")
+    with pytest.raises(TypeError, match=r"\[sentence\]"):
+        itdata.encode([])
