@@ -154,6 +154,9 @@ def causal_mask(T, like=None, device=None):
     Gives a NumPy array, or a torch tensor when `like` is a tensor (on its device) or a `device`
     is named, e.g. causal_mask(5, like=scores) or causal_mask(5, device="cpu"). Built in notebook 03.
     """
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer, torch.SymInt)) or T < 1:
+        raise TypeError(f"causal_mask takes the length T (a whole number, at least 1), got "
+                        f"{type(T).__name__}: for a tensor x of shape (..., T, C) write causal_mask(x.shape[-2], like=x)")
     if like is not None and _is_torch(like):
         device = like.device
     if device is not None:
@@ -178,8 +181,8 @@ class MultiHeadAttention(nn.Module):
 
     def __init__(self, d_model, n_heads, dropout=0.0, bias=True):
         super().__init__()
-        if d_model % n_heads != 0:
-            raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads}): "
+        if n_heads < 1 or d_model % n_heads != 0:
+            raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads}), at least 1 head: "
                              "each head gets d_model // n_heads features")
         self.d_model, self.n_heads, self.d_head = d_model, n_heads, d_model // n_heads
         self.dropout = dropout

@@ -133,7 +133,7 @@ class GPTConfig:
     dropout: float = 0.0
 
     def __post_init__(self):
-        if self.d_model % self.n_heads != 0:
+        if self.n_heads < 1 or self.d_model % self.n_heads != 0:
             raise ValueError(f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
 
 

@@ -12,6 +12,10 @@ def heatmap(matrix, row_labels=None, col_labels=None, title=None, ax=None, fmt="
     matrix = np.asarray(matrix, dtype=float)
     if matrix.ndim != 2:
         raise ValueError(f"heatmap needs a 2-D matrix, got shape {matrix.shape}")
+    for labels, size, axis in ((row_labels, matrix.shape[0], "rows"), (col_labels, matrix.shape[1], "columns")):
+        if labels is not None and len(labels) != size:
+            raise ValueError(f"the matrix {matrix.shape} has {size} {axis} but {len(labels)} {axis[:-1]} labels "
+                             "were given (swapped row and column labels? transpose the matrix)")
     if ax is None:
         _, ax = plt.subplots(figsize=(0.55 * matrix.shape[1] + 2.5, 0.45 * matrix.shape[0] + 1.5))
     image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")

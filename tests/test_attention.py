@@ -291,3 +291,14 @@ def test_detective_example_makes_it_find_person_then_swap():
                                                   x_context @ example["W_v2"])
         it = words.index("it")
         assert words[int(np.argmax(weights[it]))] == referent and weights[it].max() > 0.5
+
+
+def test_causal_mask_and_head_count_name_their_slips():
+    x = torch.zeros(2, 5, 8)
+    with pytest.raises(TypeError, match=r"causal_mask\(x.shape\[-2\], like=x\)"):
+        causal_mask(x)
+    with pytest.raises(TypeError, match="the length T"):
+        causal_mask(x.shape)
+    with pytest.raises(ValueError, match="at least 1"):
+        MultiHeadAttention(8, 0)
+    assert causal_mask(np.int64(3)).shape == (3, 3)

@@ -41,3 +41,9 @@ def test_plot_softmax_state_titles_name_the_gradient_that_reaches_q():
     assert "d_k = 16" in axes[0].get_title() and "unscaled" in axes[0].get_title()
     assert "d weights / d q" in axes[1].get_title() and f"{state['gradient_size']:.3g}" in axes[1].get_title()
     plt.close("all")
+
+
+def test_heatmap_names_labels_that_do_not_fit():
+    with pytest.raises(ValueError, match=r"\(2, 3\) has 2 rows but 3 row labels.*transpose"):
+        plots.heatmap(np.zeros((2, 3)), row_labels=["a", "b", "c"], col_labels=["x", "y"])
+    plt.close("all")
