@@ -9,18 +9,24 @@ each other. This module makes that concrete, in four vectorised steps over the p
 4. `cosine_similarity` / `nearest_neighbours` on the resulting word vectors.
 
 Only the `DEFAULT_VOCAB_SIZE` most frequent words get a row and a column: 5,000 words cover about
-95% of the words of the plays, and a dense 5,000 x 5,000 float32 matrix is 100 MB, so the whole
-pipeline stays well under 1 GB (Binder gives 2 GB). Rarer words get no vector. Measured on the
-plays (2 busy cores): counts + PPMI + SVD in about 1.2 s, peak memory under 500 MB. Notebook 02 counts
-in float64 instead (`dtype=np.float64`: 200 MB a matrix, under 600 MB at the peak, about 1.5 s),
-so that nearly tied neighbours come out in the same order on every machine. It feeds the pipeline
-`helpers.text.spoken_text` of the training plays: speaker headings are not words anyone said.
+95% of the spoken words of the training plays (notebook 02 prints the share), and a dense
+5,000 x 5,000 matrix is 100 MB in float32, 200 MB in float64. The pipeline holds two or three such
+matrices at a time, which stays well inside Binder's 2 GB. Rarer words get no vector.
+
+Notebook 02 feeds the pipeline the words of `helpers.text.spoken_text` of the training plays
+(speaker headings are not words anyone said; the validation plays stay unseen) and counts in
+float64 (`dtype=np.float64`). The counts themselves are whole numbers, exact in float32 too; the
+dtype matters because it flows on into `ppmi` and `truncated_svd`, where rounding happens, and
+float64 makes nearly tied neighbours less likely to swap places from one machine to another.
 
 `positional_encoding` gives the sinusoidal positions of "Attention Is All You Need", shape (T, d).
 
 Measure it here: `python -m helpers.embeddings` (float32) or `python -m helpers.embeddings
---float64` (the notebook's) times counts + PPMI + SVD over the whole corpus and prints the median
-seconds and the peak memory of the process as one JSON line.
+--float64` (the dtype notebook 02 counts in) times counts + PPMI + SVD over the spoken words of all
+38 plays (the validation plays too: a little more text than the notebook's training plays, so its
+seconds are an upper bound for the notebook's) and prints the median seconds and the peak memory
+of the process as one JSON line. Seconds depend on the machine and its load; this docstring quotes
+none: the notebook prints its own.
 """
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,13 +43,18 @@ DEFAULT_DIM = 100
 # ====================================================================== vocabulary and ids
 
 def top_words(words, vocab_size=DEFAULT_VOCAB_SIZE):
-    """(vocab, counts): the `vocab_size` most frequent words, most frequent first (ties alphabetical)."""
+    """(vocab, counts): the `vocab_size` most frequent words, most frequent first (ties alphabetical).
+
+    A word's row is its place in `vocab`, from 0. This is not `helpers.text.WordTokenizer`'s
+    numbering: the tokenizer puts '<unk>' at id 0, so on the same text and size its id of a word is
+    this row + 1, and a word outside `vocab` gets -1 here (no row) where the tokenizer gives 0.
+    """
     ranked = sorted(Counter(words).items(), key=lambda item: (-item[1], item[0]))[:vocab_size]
     return [word for word, _ in ranked], np.array([count for _, count in ranked], dtype=np.int64)
 
 
 def words_to_ids(words, vocab):
-    """Each word's row in `vocab`, or -1 for a word outside it. (N,) int64."""
+    """Each word's row in `vocab`, or -1 for a word outside it (no row at all). (N,) int64."""
     index = {word: i for i, word in enumerate(vocab)}
     return np.fromiter((index.get(word, -1) for word in words), dtype=np.int64, count=len(words))
 
@@ -56,7 +67,9 @@ def cooccurrence_counts(ids, vocab_size, window=DEFAULT_WINDOW, dtype=np.float32
     ids: (N,) word ids in running order, -1 for words outside the vocabulary (they still take up
     a position, so the window never jumps over them). Symmetric, with an empty diagonal except
     where a word repeats within the window. No Python loop over word pairs: for each distance d
-    the pairs (ids[:-d], ids[d:]) become flat indices i * V + j, counted at once by np.bincount.
+    the pairs (ids[:-d], ids[d:]) become flat indices i * V + j, counted at once by np.bincount;
+    that table holds "j after i", and adding its transpose adds "j before i".
+    The counts are whole numbers, exact in float32 up to 2**24; `dtype` is what later steps inherit.
     """
     ids = np.asarray(ids, dtype=np.int64)
     if ids.ndim != 1:
@@ -81,8 +94,11 @@ def ppmi(counts, context_smoothing=1.0):
 
     PMI(i, j) = log( P(i, j) / (P(i) P(j)) ): above 0 when i and j meet more often than if words
     were scattered at random. PPMI keeps the positive part (0 where they never met).
-    context_smoothing < 1 (0.75 is common) raises rare context words' probabilities a little,
-    which tames PMI's taste for rare words.
+    context_smoothing = alpha < 1 (0.75 is common) computes the context probability P(j) from
+    count(j) ** alpha instead of count(j). That flattens the context distribution: rare contexts get
+    a larger share, frequent ones a smaller one, so every PMI in column j moves by the same amount,
+    log(P(j) / P_alpha(j)): down for rare contexts, up for frequent ones such as "the". Notebook 02
+    measures both effects on the plays (and that rare one-off partners stay near the top anyway).
     """
     counts = np.asarray(counts)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
@@ -168,7 +184,10 @@ def truncated_svd(matrix, rank, oversample=10, power_iterations=3, seed=0):
 def svd_word_vectors(ppmi_matrix, dim=DEFAULT_DIM, seed=0):
     """Dense word vectors (V, dim) from a PPMI matrix: U * sqrt(S), each row scaled to length 1.
 
-    Weighting by sqrt(S) rather than S is a common choice that works better for similarity.
+    Row i of U belongs to word i (the rows of the PPMI matrix are words). sqrt(S) is the usual middle
+    way between U alone (every kept direction weighs the same) and U * S (the first direction, on which
+    every word lies on the same side, dominates and makes all words look alike; notebook 02
+    measures the average cosine of all three). Rows of length 1 make a dot product equal the cosine.
     """
     u, singular_values, _ = truncated_svd(ppmi_matrix, dim, seed=seed)
     vectors = u * np.sqrt(singular_values)  # (V, dim)
@@ -244,7 +263,12 @@ class WordVectors:
 
 def word_vectors_from_text(text, vocab_size=DEFAULT_VOCAB_SIZE, window=DEFAULT_WINDOW, dim=DEFAULT_DIM,
                            context_smoothing=0.75, seed=0):
-    """The whole pipeline on a text: words -> counts -> PPMI -> SVD. Returns a `WordVectors`."""
+    """The whole pipeline on a text: words -> counts -> PPMI -> SVD. Returns a `WordVectors`.
+
+    `text` is split as it is given. To follow notebook 02, pass
+    `helpers.text.spoken_text(train_text)`: the training plays without their speaker headings.
+    (Not done here, so that any plain text works, as in tests/test_embeddings.py.)
+    """
     words = split_words(text)
     vocab, word_counts = top_words(words, vocab_size)
     ids = words_to_ids(words, vocab)  # (N,)
@@ -277,16 +301,21 @@ def positional_encoding(length, dim, base=10000.0):
 
 def benchmark(repeats=3, dtype=np.float32, vocab_size=DEFAULT_VOCAB_SIZE, window=DEFAULT_WINDOW,
               dim=DEFAULT_DIM):
-    """Counts + PPMI + SVD over every play, `repeats` times: a dict of median seconds per step and
-    the process's peak resident memory (Linux and macOS)."""
+    """Counts + PPMI + SVD over the spoken words of every play, `repeats` times: a dict of median
+    seconds per step and the process's peak resident memory (Linux and macOS).
+
+    The word stream is the notebook's recipe (speaker headings dropped with `spoken_text`) on all
+    38 plays rather than the training plays alone: the course's target is stated for the whole
+    corpus, and the larger text makes the result an upper bound for notebook 02.
+    """
     import resource
     import statistics
     import sys
     import time
 
-    from helpers.text import load_shakespeare
+    from helpers.text import load_shakespeare, spoken_text
 
-    words = split_words(load_shakespeare())
+    words = split_words(spoken_text(load_shakespeare()))                   # all plays, headings dropped
     vocab, _ = top_words(words, vocab_size)
     ids = words_to_ids(words, vocab)                                       # (N,)
     steps = {"counts": [], "ppmi": [], "svd": [], "total": []}
@@ -317,6 +346,6 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description="Time counts + PPMI + SVD over all the plays.")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--float64", action="store_true", help="count in float64, as notebook 02 does")
+    parser.add_argument("--float64", action="store_true", help="count in float64, the dtype notebook 02 counts in")
     args = parser.parse_args()
     print(json.dumps(benchmark(args.repeats, np.float64 if args.float64 else np.float32)))

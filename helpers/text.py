@@ -295,8 +295,9 @@ def split_words(text, keep_newlines=False):
     """Lower-case words and punctuation tokens: 'The swap, O!' -> ['the', 'swap', ',', 'o', '!'].
 
     The rule: lower-case the text; a word is letters with apostrophes inside (o'er); a number is
-    digits; every other non-space character is a token of its own; spaces separate and vanish
-    (line breaks too, unless keep_newlines=True, which keeps each one as the token '\\n').
+    a run of digits ('1599'); every other non-space character is a token of its own, including an
+    apostrophe at the start of a word ("'tis" -> "'", 'tis'); spaces separate and vanish (line
+    breaks too, unless keep_newlines=True, which keeps each one as the token '\\n').
     """
     pattern = _WORD_OR_NEWLINE if keep_newlines else _WORD
     return pattern.findall(text.lower())
@@ -317,7 +318,9 @@ class WordTokenizer:
 
     The vocabulary: '<unk>', then the words of the training text from most to least frequent
     (ties in alphabetical order), keeping words seen at least `min_count` times and at most
-    `max_words` of them (so len(tokenizer) is at most max_words + 1).
+    `max_words` of them (so len(tokenizer) is at most max_words + 1: the words and '<unk>').
+    `helpers.embeddings.top_words` ranks words the same way but has no '<unk>': its rows start at 0
+    with the most frequent word, so a word's id here is its row there + 1 (notebook 02 checks it).
     """
     unk_token = "<unk>"
     unk_id = 0

@@ -190,3 +190,28 @@ def test_benchmark_reports_the_whole_corpus_pipeline():
     parts = result["median_counts_s"] + result["median_ppmi_s"] + result["median_svd_s"]
     assert 0 < parts <= result["median_total_s"] + 0.01
     assert result["peak_memory_mb"] > 100
+
+
+def test_top_words_rows_are_the_tokenizer_ids_minus_one():
+    # Two numberings of the same ranking: the tokenizer reserves id 0 for '<unk>', top_words has no
+    # unknown row (-1). Notebook 02 tells learners so; this keeps the docstrings true.
+    from helpers.text import WordTokenizer
+    vocab, _ = embeddings.top_words(split_words(TINY_CORPUS), 5)
+    tokenizer = WordTokenizer.from_text(TINY_CORPUS, max_words=5)
+    assert tokenizer.vocab[1:] == vocab
+    assert all(tokenizer.token_to_id[word] == row + 1 for row, word in enumerate(vocab))
+    assert embeddings.words_to_ids(["zzz"], vocab).tolist() == [-1] and tokenizer.encode("zzz") == [0]
+
+
+def test_context_smoothing_shifts_each_column_by_one_amount():
+    # PMI with smoothing alpha = PMI without + log(P(j) / P_alpha(j)), the same shift down a column:
+    # up for frequent contexts, down for rare ones (what notebook 02 shows on the king row).
+    rng = np.random.default_rng(6)
+    counts = rng.poisson(20.0, size=(8, 8)).astype(np.float64) * np.arange(1, 9)[None, :]
+    counts = counts + counts.T
+    plain, smoothed = embeddings.ppmi(counts), embeddings.ppmi(counts, 0.75)
+    context = counts.sum(axis=0)
+    shift = np.log(context / context.sum()) - np.log(context ** 0.75 / (context ** 0.75).sum())  # (V,)
+    both_positive = (plain > 0) & (smoothed > 0)
+    assert np.allclose((smoothed - plain)[both_positive], np.broadcast_to(shift, counts.shape)[both_positive])
+    assert shift[context.argmax()] > 0 > shift[context.argmin()]

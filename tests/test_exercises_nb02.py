@@ -3,7 +3,7 @@ reference and revealed solution passes is tested for all notebooks in test_exerc
 import numpy as np
 import pytest
 
-from helpers import exercises
+from helpers import embeddings, exercises
 
 IDS = ["02.one_hot", "02.neighbour_counts", "02.ppmi", "02.positional_encoding"]
 
@@ -12,11 +12,38 @@ def test_the_notebook_has_these_exercises():
     assert [i for i in exercises.available() if i.startswith("02.")] == sorted(IDS)
 
 
-def _ppmi_forgot_the_positive_part(counts):
+def _one_hot_ignoring_unknown(ids, vocab_size):
+    # The notebook's one_hot as it stands: id -1 silently lights the last column (NumPy counts
+    # negative indices from the end) instead of leaving the row empty.
+    vectors = np.zeros((len(ids), vocab_size))
+    vectors[np.arange(len(ids)), ids] = 1.0
+    return vectors
+
+
+def _neighbour_counts_a_repeat_once(ids, vocab_size):
+    counts = embeddings.cooccurrence_counts(ids, vocab_size, window=1, dtype=np.float64)
+    counts[np.diag_indices(vocab_size)] /= 2  # a word right after itself counted from one side only
+    return counts
+
+
+def _ppmi_without_smoothing(counts, alpha):
+    return embeddings.ppmi(counts)  # alpha ignored: P(j) from the plain column sums
+
+
+def _ppmi_forgot_the_positive_part(counts, alpha):
     total = counts.sum()
+    weights = counts.sum(0) ** alpha
     with np.errstate(divide="ignore"):
-        pmi = np.log(counts / total / (counts.sum(1)[:, None] / total * counts.sum(0)[None] / total))
+        pmi = np.log(counts / total / (counts.sum(1)[:, None] / total * (weights / weights.sum())[None]))
     return np.where(counts > 0, pmi, 0.0)
+
+
+def _ppmi_smoothing_without_renormalising(counts, alpha):
+    total = counts.sum()
+    p_context = counts.sum(0) ** alpha / total  # no longer sums to 1
+    with np.errstate(divide="ignore"):
+        pmi = np.log(counts / total / (counts.sum(1)[:, None] / total * p_context[None]))
+    return np.where(counts > 0, np.maximum(pmi, 0.0), 0.0)
 
 
 def _encoding_sin_cos_in_halves(length, dim):
@@ -25,13 +52,25 @@ def _encoding_sin_cos_in_halves(length, dim):
 
 
 @pytest.mark.parametrize("exercise_id, wrong, hint", [
-    ("02.one_hot", lambda ids, v: np.eye(v)[ids].T, "expected shape"),                # rows and columns swapped
+    ("02.one_hot", lambda ids, v: np.eye(v)[ids].T, "expected shape"),               # rows and columns swapped
+    ("02.one_hot", _one_hot_ignoring_unknown, "differ"),                            # -1 lights the last column
     ("02.neighbour_counts",                                                          # only one direction
      lambda ids, v: np.histogram2d(ids[:-1], ids[1:], bins=v, range=[[0, v], [0, v]])[0], "differ"),
+    ("02.neighbour_counts", _neighbour_counts_a_repeat_once, "differ"),               # [a, a] adds 1, not 2
+    ("02.ppmi", _ppmi_without_smoothing, "differ"),
     ("02.ppmi", _ppmi_forgot_the_positive_part, "differ"),
+    ("02.ppmi", _ppmi_smoothing_without_renormalising, "differ"),
     ("02.positional_encoding", _encoding_sin_cos_in_halves, "differ"),
 ])
 def test_typical_mistake_fails_with_a_helpful_message(exercise_id, wrong, hint, capsys):
     assert not exercises.check(exercise_id, wrong)
     out = capsys.readouterr().out
     assert "[not yet]" in out and hint in out and "on inputs" in out
+
+
+def test_one_hot_inputs_always_hold_an_unknown_word():
+    # Otherwise the mistake above could slip through on some seeds.
+    exercise = exercises._get("02.one_hot")
+    for trial in range(exercise.trials):
+        ids, vocab_size = exercise.make_inputs(np.random.default_rng(1000 + trial))
+        assert (ids == -1).any() and ids.max() < vocab_size
