@@ -42,6 +42,19 @@ DEFAULT_DIM = 100
 
 # ====================================================================== vocabulary and ids
 
+def missing_word_error(word, index):
+    """The KeyError for a word without a vector: lower case is suggested when that is the slip."""
+    hint = (f" The vocabulary is lower case: try {word.lower()!r}." if isinstance(word, str)
+            and word.lower() in index else " Only frequent words get one.")
+    return KeyError(f"{word!r} has no vector: it is not among the {len(index)} words of the vocabulary.{hint}")
+
+
+def _check_word_list(words):
+    if isinstance(words, str):
+        raise TypeError(f"expects a list of words, got a str of {len(words)} characters: split it first, "
+                        "with helpers.text.split_words(text)")
+
+
 def top_words(words, vocab_size=DEFAULT_VOCAB_SIZE):
     """(vocab, counts): the `vocab_size` most frequent words, most frequent first (ties alphabetical).
 
@@ -49,12 +62,14 @@ def top_words(words, vocab_size=DEFAULT_VOCAB_SIZE):
     numbering: the tokenizer puts '<unk>' at id 0, so on the same text and size its id of a word is
     this row + 1, and a word outside `vocab` gets -1 here (no row) where the tokenizer gives 0.
     """
+    _check_word_list(words)
     ranked = sorted(Counter(words).items(), key=lambda item: (-item[1], item[0]))[:vocab_size]
     return [word for word, _ in ranked], np.array([count for _, count in ranked], dtype=np.int64)
 
 
 def words_to_ids(words, vocab):
     """Each word's row in `vocab`, or -1 for a word outside it (no row at all). (N,) int64."""
+    _check_word_list(words)
     index = {word: i for i, word in enumerate(vocab)}
     return np.fromiter((index.get(word, -1) for word in words), dtype=np.int64, count=len(words))
 
@@ -225,8 +240,7 @@ def nearest_neighbours(vectors, vocab, word, k=8):
     """
     index = {w: i for i, w in enumerate(vocab)}
     if word not in index:
-        raise KeyError(f"{word!r} is not among the {len(vocab)} words that have a vector "
-                       f"(only frequent words get one)")
+        raise missing_word_error(word, index)
     similarity = cosine_similarity(vectors[index[word]], vectors)  # (V,)
     similarity[index[word]] = -np.inf
     best = np.argsort(-similarity, kind="stable")[:k]
@@ -251,7 +265,7 @@ class WordVectors:
 
     def __getitem__(self, word):
         if word not in self.token_to_id:
-            raise KeyError(f"{word!r} has no vector: it is not among the {len(self.vocab)} most frequent words")
+            raise missing_word_error(word, self.token_to_id)
         return self.vectors[self.token_to_id[word]]
 
     def neighbours(self, word, k=8):

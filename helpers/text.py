@@ -230,6 +230,21 @@ def train_validation_text():
 
 # ====================================================================== tokenizers
 
+def tokens_of_ids(vocab, ids):
+    """The token of each id, for both tokenizers' decode: a clear error for a batch of sequences
+    (decode one row) or an id outside the vocabulary (a negative id would silently wrap round)."""
+    if getattr(ids, "ndim", 1) != 1:
+        raise ValueError(f"decode takes one sequence of ids, got shape {tuple(ids.shape)}: decode one row, e.g. out[0]")
+    tokens = []
+    for token_id in ids:
+        if isinstance(token_id, (list, tuple)):
+            raise ValueError("decode takes one sequence of ids, got a list of lists: decode one row at a time")
+        if not 0 <= int(token_id) < len(vocab):
+            raise ValueError(f"id {int(token_id)} is outside the vocabulary of {len(vocab)} tokens (0 to {len(vocab) - 1})")
+        tokens.append(vocab[int(token_id)])
+    return tokens
+
+
 class CharTokenizer:
     """Characters <-> integer ids. The vocabulary is the sorted set of characters of a text.
 
@@ -279,7 +294,7 @@ class CharTokenizer:
 
     def decode(self, ids):
         """list (or array) of ids -> str."""
-        return "".join(self.vocab[int(i)] for i in ids)
+        return "".join(tokens_of_ids(self.vocab, ids))
 
 
 # A word: letters with apostrophes inside (e'en, o'er, usurp'st); a number; or any other single
@@ -355,4 +370,4 @@ class WordTokenizer:
 
     def decode(self, ids):
         """list (or array) of ids -> readable text (lower case, as the words were stored)."""
-        return join_words(self.vocab[int(i)] for i in ids)
+        return join_words(tokens_of_ids(self.vocab, ids))

@@ -102,6 +102,8 @@ def word_map_points(word_vectors, words):
     which they differ most. Words without a vector are left out and listed as missing.
     Each axis's sign is fixed (its largest coordinate positive) so the picture does not flip.
     """
+    if isinstance(words, str):
+        raise TypeError("word_map_points takes a list of words, got a str: split it first, e.g. text.split(',')")
     cleaned = [w.strip().lower() for w in words if w.strip()]
     kept = list(dict.fromkeys(w for w in cleaned if w in word_vectors))  # no repeats, order kept
     missing = [w for w in cleaned if w not in word_vectors]

@@ -215,3 +215,15 @@ def test_context_smoothing_shifts_each_column_by_one_amount():
     both_positive = (plain > 0) & (smoothed > 0)
     assert np.allclose((smoothed - plain)[both_positive], np.broadcast_to(shift, counts.shape)[both_positive])
     assert shift[context.argmax()] > 0 > shift[context.argmin()]
+
+
+def test_word_lists_and_missing_words_get_errors_that_help():
+    with pytest.raises(TypeError, match="split it first"):
+        embeddings.top_words("the king and the queen")                  # a str: not its characters
+    with pytest.raises(TypeError, match="split it first"):
+        embeddings.words_to_ids("the king", ["the", "king"])
+    vectors = np.eye(3)
+    with pytest.raises(KeyError, match="lower case: try 'king'"):
+        embeddings.nearest_neighbours(vectors, ["the", "king", "queen"], "King")
+    with pytest.raises(KeyError, match="Only frequent words get one"):
+        embeddings.nearest_neighbours(vectors, ["the", "king", "queen"], "swap")

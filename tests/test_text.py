@@ -210,3 +210,18 @@ def test_missing_cache_folder_permission_still_works(monkeypatch, tmp_path, play
     blocked.write_text("a file where a folder should be")
     monkeypatch.setenv("COURSE_CACHE_DIR", os.fspath(blocked / "cache"))
     assert text.load_plays() == plays
+
+
+def test_decode_names_a_batch_and_ids_outside_the_vocabulary():
+    import torch
+    tokenizer = text.CharTokenizer.from_text("abc")
+    with pytest.raises(ValueError, match=r"one sequence of ids, got shape \(1, 2\).*out\[0\]"):
+        tokenizer.decode(torch.tensor([[0, 1]]))                     # what generate returns
+    with pytest.raises(ValueError, match="id 99 is outside the vocabulary of 3 tokens"):
+        tokenizer.decode([0, 99])
+    with pytest.raises(ValueError, match="id -1 is outside"):
+        tokenizer.decode([-1])                                       # not silently the last one
+    words = text.WordTokenizer.from_text("the king and the queen")
+    with pytest.raises(ValueError, match="list of lists"):
+        words.decode([[1, 2]])
+    assert tokenizer.decode(torch.tensor([2, 0])) == "ca"
