@@ -13,6 +13,8 @@ multiplied by W_hh each time: it shrinks (vanishes) or grows (explodes) like a p
 import torch
 from torch import nn
 
+from helpers.attention import check_layer_input
+
 __all__ = ["TanhRNN", "set_recurrent_scale", "state_gradient_norms", "attention_gradient_norms",
            "dependency_depth"]
 
@@ -36,7 +38,12 @@ class TanhRNN(nn.Module):
     def forward(self, x, h0=None):
         if x.ndim != 3:
             raise ValueError(f"x must be (batch, length, features), got shape {tuple(x.shape)}")
-        B, T, _ = x.shape
+        B, T, C = x.shape
+        check_layer_input(x, self.input_to_hidden.weight, "TanhRNN")
+        if T == 0:
+            raise ValueError("x has no steps (length 0): give the RNN at least one token")
+        if h0 is not None and tuple(h0.shape) != (B, self.hidden_size):
+            raise ValueError(f"h0 must be (batch, hidden) = ({B}, {self.hidden_size}), got {tuple(h0.shape)}")
         h = x.new_zeros(B, self.hidden_size) if h0 is None else h0           # (B, H)
         states = []
         for t in range(T):                  # the sequential chain: step t needs step t - 1

@@ -159,6 +159,12 @@ def query_attention(x, w_q, w_k, w_v, query_index, mask=None):
     from helpers.attention import scaled_dot_product_attention
 
     x = np.asarray(x, dtype=float)
+    if isinstance(query_index, bool) or not isinstance(query_index, (int, np.integer)) \
+            or not -len(x) <= query_index < len(x):
+        raise ValueError(f"query_index must be a word's position, 0 to {len(x) - 1}, got {query_index!r}: "
+                         "for a word, use words.index(word)")
+    if mask is not None and np.shape(mask) != (len(x), len(x)):
+        raise ValueError(f"mask must be (T, T) = ({len(x)}, {len(x)}) for these {len(x)} words, got {np.shape(mask)}")
     q, k, v = x @ w_q, x @ w_k, x @ w_v                                  # (T, d_k), (T, d_k), (T, d_v)
     query = q[query_index]                                               # (d_k,)
     row_mask = None if mask is None else np.asarray(mask)[query_index]   # (T,)

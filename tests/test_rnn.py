@@ -85,3 +85,13 @@ def test_dependency_depth_grows_with_length_for_the_rnn_only(length):
     assert rnn_long - rnn_short >= length                     # at least one more step per extra token
     assert attention_long == attention_short                  # the same short chain at any length
     assert dependency_depth(torch.zeros(3)) == 0              # no recorded operations, no chain
+
+
+def test_rnn_names_a_wrong_state_an_empty_sequence_and_a_wrong_feature_size():
+    rnn = TanhRNN(4, 6)
+    with pytest.raises(ValueError, match=r"h0 must be \(batch, hidden\) = \(1, 6\), got \(6,\)"):
+        rnn(torch.zeros(1, 3, 4), torch.zeros(6))
+    with pytest.raises(ValueError, match="at least one token"):
+        rnn(torch.zeros(1, 0, 4))
+    with pytest.raises(ValueError, match="TanhRNN was built for 4 features"):
+        rnn(torch.zeros(1, 3, 5))

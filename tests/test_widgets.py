@@ -245,3 +245,11 @@ def test_softmax_explorer_builds_and_redraws():
     d_k.value = 1024
     scaled.value = False
     assert picture.value[:4] == b"\x89PNG" and picture.value != first
+
+
+def test_query_attention_names_a_word_given_for_a_position_and_a_wrong_mask():
+    x, w = np.eye(5), np.eye(5)
+    with pytest.raises(ValueError, match=r"0 to 4, got 'it'.*words.index\(word\)"):
+        widgets.query_attention(x, w, w, w, "it")
+    with pytest.raises(ValueError, match=r"mask must be \(T, T\) = \(5, 5\)"):
+        widgets.query_attention(x, w, w, w, 2, mask=np.ones((4, 4), dtype=bool))
