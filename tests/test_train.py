@@ -186,6 +186,17 @@ def test_two_process_ddp_on_cpu_keeps_ranks_equal(tmp_path):
     assert summary["final_val_loss"] < math.log(70) - 0.3 and len(losses) == 2
 
 
+def test_bf16_autocast_path_learns_on_a_cpu_too(tmp_path):
+    # The GPU preset trains under bf16 autocast; CI has no GPU, so the same path runs here on a CPU
+    # (autocast works there too): weights stay float32, the loss falls as in float32.
+    config = T.config_for("smoke", device="cpu", dtype="bfloat16", max_steps=30, log_interval=10,
+                          final_eval_tokens=2048, out_dir=str(tmp_path), quiet=True)
+    trainer, summary = T.train(config)
+    assert trainer.dtype == "bfloat16" and summary["dtype"] == "bfloat16"
+    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
+    assert summary["final_val_loss"] < math.log(trainer.data.vocab_size) - 0.8
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_gpu_bf16_compiled_training_learns(tmp_path):
     config = T.config_for("smoke", out_dir=str(tmp_path), quiet=True, max_steps=60, log_interval=10,
