@@ -74,7 +74,9 @@ SLIDES_OFFLINE := \
   --SlidesExporter.mathjax_url='vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe' \
   --SlidesExporter.widget_renderer_url=vendor/html-manager/dist/embed-amd.js \
   --SlidesExporter.reveal_theme=white \
-  --SlidesExporter.reveal_scroll=True \
+  --SlidesExporter.reveal_scroll=False \
+  --SlidesExporter.reveal_width=1600 --SlidesExporter.reveal_height=1000 \
+  --no-prompt \
   --template-file $(VENDOR)/offline.html.j2
 
 $(VENDOR)/.fetched:
@@ -101,7 +103,8 @@ $(VENDOR)/offline.html.j2: $(VENDOR)/.fetched Makefile
 	  '<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">' \
 	  '<img src="data:image/png;base64,{{ output.data["image/png"] | escape_html }}" alt="{{ cell.metadata.get("alt", "") | escape_html }}">' \
 	  '</div>' \
-	  '{%- endblock data_png -%}' > $@
+	  '{%- endblock data_png -%}' \
+	  '{%- block html_head_css -%}<style>.reveal .jp-InputArea pre { white-space: pre-wrap; }</style>{%- endblock html_head_css -%}' > $@
 
 slides: install $(VENDOR)/.fetched $(VENDOR)/offline.html.j2
 	$(BIN)/jupyter nbconvert --to slides --output-dir $(SLIDES_DIR) $(SLIDES_OFFLINE) $(NOTEBOOKS)
