@@ -21,14 +21,7 @@ help:
 
 # The install runs again only when pyproject.toml or constraints.txt changed (or .venv is gone).
 $(STAMP): pyproject.toml constraints.txt
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || { \
-	  echo "The course needs Python 3.10 or newer; '$(PYTHON)' is older (or missing)."; \
-	  echo "Install a newer Python and run: make lab PYTHON=python3.12"; exit 1; }
-	@if [ "$$(uname -s)-$$(uname -m)" = "Darwin-x86_64" ]; then \
-	  echo "This is an Intel Mac: PyTorch's pip wheels for it stop at torch 2.2, and the course needs 2.4."; \
-	  echo "Try the conda route in the README (conda-forge packages torch itself), or use Binder."; \
-	  exit 1; fi
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || { $(PYTHON) helpers/check_python.py && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
 	@touch $(STAMP)

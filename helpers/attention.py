@@ -39,9 +39,12 @@ def check_layer_input(x, weight, name):
     if x.shape[-1] != weight.shape[-1]:
         raise ValueError(f"{name} was built for {weight.shape[-1]} features per token, but the input has "
                          f"shape {_shape(x)}: its last dimension must be {weight.shape[-1]}")
-    if not x.is_floating_point() or (x.dtype == torch.float64) != (weight.dtype == torch.float64):
-        raise TypeError(f"{name}'s weights are {weight.dtype} but the input is {x.dtype}: use x.float() "
-                        "(torch.tensor of a NumPy array gives float64), or module.double() for float64")
+    mixed = x.dtype != weight.dtype and not torch.compiler.is_compiling() \
+        and not torch.is_autocast_enabled(x.device.type)     # autocast mixes bf16 and float32 on purpose
+    if not x.is_floating_point() or mixed:
+        raise TypeError(f"{name}'s weights are {weight.dtype} but the input is {x.dtype}: convert the input, "
+                        f"x.to({weight.dtype}) (x.float() for float32; torch.tensor of a NumPy array gives "
+                        "float64), or the module (module.double() for float64)")
 
 
 # ---------------------------------------------------------------------------------- softmax (04)
@@ -104,7 +107,8 @@ def _check_inputs(q, k, v, mask):
     return scores_shape
 
 
-def _check_mask(mask, scores_shape):
+def _check_mask_shape(mask, scores_shape):
+    """Boolean, and broadcastable to the scores: cheap (no look at the values)."""
     if mask.dtype not in (torch.bool, np.bool_):
         raise TypeError(f"mask must be boolean (True = may attend), got dtype {mask.dtype}")
     try:
@@ -114,6 +118,10 @@ def _check_mask(mask, scores_shape):
     if not fits:
         raise ValueError("mask must broadcast to the scores' shape (..., Tq, Tk): "
                          f"mask {_shape(mask)}, scores {scores_shape}")
+
+
+def _check_mask(mask, scores_shape):
+    _check_mask_shape(mask, scores_shape)
     can_attend = mask.any(-1)                          # (..., Tq or 1): does each query see some key?
     if not bool(can_attend.all()):
         can_attend = can_attend.cpu().numpy() if _is_torch(can_attend) else np.asarray(can_attend)
@@ -154,9 +162,13 @@ def causal_mask(T, like=None, device=None):
     Gives a NumPy array, or a torch tensor when `like` is a tensor (on its device) or a `device`
     is named, e.g. causal_mask(5, like=scores) or causal_mask(5, device="cpu"). Built in notebook 03.
     """
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer, torch.SymInt)) or T < 1:
-        raise TypeError(f"causal_mask takes the length T (a whole number, at least 1), got "
-                        f"{type(T).__name__}: for a tensor x of shape (..., T, C) write causal_mask(x.shape[-2], like=x)")
+    if _is_torch(T) and T.ndim == 0 and not T.is_floating_point():
+        T = int(T)                                     # a length held in a 0-d tensor
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer, torch.SymInt)):
+        raise TypeError(f"causal_mask takes the length T (a whole number), got {type(T).__name__}: "
+                        "for a tensor x of shape (..., T, C) write causal_mask(x.shape[-2], like=x)")
+    if T < 0:
+        raise ValueError(f"the length T cannot be negative, got {T}")
     if like is not None and _is_torch(like):
         device = like.device
     if device is not None:
@@ -201,7 +213,7 @@ class MultiHeadAttention(nn.Module):
             if not _is_torch(mask):
                 raise TypeError(f"mask must be a torch bool tensor here, got {type(mask).__name__}: "
                                 "use torch.as_tensor(mask)")
-            _check_mask(mask, (B, self.n_heads, T, T))               # before it meets the causal rule
+            _check_mask_shape(mask, (B, self.n_heads, T, T))         # before it meets the causal rule
         q, k, v = self.qkv(x).split(C, dim=-1)                          # 3 x (B, T, C)
         q, k, v = (self._split_heads(t, B, T) for t in (q, k, v))        # 3 x (B, H, T, Dh)
         if causal and mask is not None:

@@ -213,11 +213,12 @@ class GPT(nn.Module):
 
 
 def check_token_ids(idx, vocab_size):
-    """A clear error for ids the embedding cannot look up: not integers, or outside 0..vocab_size-1.
-    The range is checked for CPU tensors only: on a GPU it would make every step wait for the GPU."""
+    """A clear error for ids the embedding cannot look up: the wrong dtype, or outside 0..vocab_size-1.
+    The range is checked on CPU tensors only, and not while torch.compile traces: on a GPU (or MPS)
+    it would make every step wait for the device."""
     if idx.dtype not in (torch.int64, torch.int32):
-        raise TypeError(f"token ids must be integers (torch.long), got {idx.dtype}: use idx.long()")
-    if idx.device.type == "cpu" and idx.numel() and not torch.compiler.is_compiling():
+        raise TypeError(f"token ids must be torch.long (or torch.int32), got {idx.dtype}: use idx.long()")
+    if not torch.compiler.is_compiling() and idx.device.type == "cpu" and idx.numel():
         low, high = int(idx.min()), int(idx.max())
         if low < 0 or high >= vocab_size:
             raise ValueError(f"token ids must be 0 to {vocab_size - 1} (vocab_size={vocab_size}), found "

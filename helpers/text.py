@@ -233,16 +233,18 @@ def train_validation_text():
 def tokens_of_ids(vocab, ids):
     """The token of each id, for both tokenizers' decode: a clear error for a batch of sequences
     (decode one row) or an id outside the vocabulary (a negative id would silently wrap round)."""
-    if getattr(ids, "ndim", 1) != 1:
-        raise ValueError(f"decode takes one sequence of ids, got shape {tuple(ids.shape)}: decode one row, e.g. out[0]")
-    tokens = []
-    for token_id in ids:
-        if isinstance(token_id, (list, tuple)):
-            raise ValueError("decode takes one sequence of ids, got a list of lists: decode one row at a time")
-        if not 0 <= int(token_id) < len(vocab):
-            raise ValueError(f"id {int(token_id)} is outside the vocabulary of {len(vocab)} tokens (0 to {len(vocab) - 1})")
-        tokens.append(vocab[int(token_id)])
-    return tokens
+    if hasattr(ids, "detach"):                                  # a torch tensor, maybe on a GPU
+        ids = ids.detach().cpu().numpy()
+    ids = np.asarray(ids)
+    if ids.ndim == 0:
+        raise ValueError(f"decode takes a sequence of ids, got the single id {ids.item()}: write decode([id])")
+    if ids.ndim != 1:
+        raise ValueError(f"decode takes one sequence of ids, got shape {ids.shape}: decode one row, e.g. out[0]")
+    if ids.size and (ids.dtype.kind not in "iu" or ids.min() < 0 or ids.max() >= len(vocab)):
+        bad = ids[(ids < 0) | (ids >= len(vocab))] if ids.dtype.kind in "iuf" else ids
+        raise ValueError(f"ids must be whole numbers from 0 to {len(vocab) - 1} (the vocabulary has {len(vocab)} "
+                         f"tokens); found {bad[0] if bad.size else ids.dtype}")
+    return [vocab[i] for i in ids.tolist()]
 
 
 class CharTokenizer:

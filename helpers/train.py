@@ -25,9 +25,13 @@ import dataclasses
 import hashlib
 import json
 import math
+import numbers
 import os
+import pickle
+import re
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +87,14 @@ class TrainConfig:
     quiet: bool = False
 
     def __post_init__(self):
+        for field in dataclasses.fields(self):     # numpy numbers -> plain ones: checkpoints load them
+            value = getattr(self, field.name)
+            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+                setattr(self, field.name, int(value))
+            elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+                setattr(self, field.name, float(value))
+        if isinstance(self.device, torch.device):
+            self.device = str(self.device)
         check_settings(self)
 
     def model_config(self, vocab_size):
@@ -113,23 +125,26 @@ PRESETS = {
 
 _WHOLE_NUMBERS_FROM_1 = ("n_layers", "n_heads", "d_model", "context", "batch_size", "max_steps", "max_words",
                          "eval_interval", "eval_batches", "final_eval_tokens", "log_interval", "checkpoint_interval")
+COMPILE_ON, COMPILE_OFF = (True, "true", "on", "1"), (False, "false", "off", "0")
 _CHOICES = {"tokens": ("char", "word"), "dtype": ("auto", "float32", "bfloat16", "float16"),
-            "compile": ("auto", True, False, "true", "false", "on", "off", "1", "0")}
+            "compile": ("auto", *COMPILE_ON, *COMPILE_OFF)}
 
 
 def check_settings(config):
     """A clear ValueError for a setting that would only fail later, deep inside a run."""
     problems = [f"{name} must be a whole number of at least 1, got {getattr(config, name)!r}"
                 for name in _WHOLE_NUMBERS_FROM_1
-                if not isinstance(getattr(config, name), int) or getattr(config, name) < 1]
+                if type(getattr(config, name)) is not int or getattr(config, name) < 1]
     problems += [f"{name} must be one of {', '.join(map(repr, allowed))}, got {getattr(config, name)!r}"
                  for name, allowed in _CHOICES.items() if getattr(config, name) not in allowed]
     if not isinstance(config.lr, (int, float)) or not config.lr > 0:
         problems.append(f"lr must be a number above 0, got {config.lr!r}")
     if not (isinstance(config.dropout, (int, float)) and 0 <= config.dropout < 1):
         problems.append(f"dropout must be a number from 0 up to (not including) 1, got {config.dropout!r}")
-    if config.device != "auto" and config.device.split(":")[0] not in ("cpu", "cuda", "mps"):
+    if not re.fullmatch(r"auto|cpu|mps|cuda(:[0-9]+)?", str(config.device)):
         problems.append(f"device must be auto, cpu, cuda, cuda:N or mps, got {config.device!r}")
+    if type(config.n_heads) is int and config.n_heads > 0 and config.d_model % config.n_heads:
+        problems.append(f"d_model ({config.d_model}) must be divisible by n_heads ({config.n_heads})")
     if problems:
         raise ValueError("; ".join(problems))
 
@@ -309,7 +324,7 @@ def resolve(config):
         device = f"cuda:{local_rank}"
     on_cuda = device.startswith("cuda")
     dtype = config.dtype if config.dtype != "auto" else ("bfloat16" if _has_fast_bf16(device) else "float32")
-    compiled = (config.compile == "auto" and on_cuda) or config.compile in (True, "true", "on", "1")
+    compiled = (config.compile == "auto" and on_cuda) or config.compile in COMPILE_ON
     return device, dtype, compiled
 
 
@@ -360,7 +375,8 @@ class CheckpointError(RuntimeError):
 
 
 def _atomic_save(obj, path):
-    # obj: bytes, or anything torch.save writes. Write next to the target, then rename: a crash leaves the old file or the new, never half.
+    # obj: bytes, or anything torch.save writes. Written next to the target, then renamed over it:
+    # a crash leaves the old file or the new one, never half of one.
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + f".tmp{os.getpid()}")
@@ -401,10 +417,10 @@ def read_checkpoint(path):
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, random bytes, pickled code weights_only refuses...
-        if "Weights only load failed" in str(err):
-            raise CheckpointError(f"{path} holds pickled Python objects (for example a whole model saved "
-                                  "with torch.save(model)); they are not loaded, because unpickling can run "
-                                  "code. helpers.train reads the checkpoints it writes itself.") from None
+        if isinstance(err, pickle.UnpicklingError) and zipfile.is_zipfile(path):   # torch.save's format
+            raise CheckpointError(f"{path} holds Python objects that a safe load refuses (a whole model saved "
+                                  "with torch.save(model), for example): unpickling them could run code. "
+                                  "helpers.train reads the checkpoints it writes itself.") from None
         first_line = str(err).splitlines()[0][:200] if str(err) else ""
         raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a "
                               f"PyTorch file ({type(err).__name__}: {first_line})") from None
@@ -479,14 +495,35 @@ def _progress_line(record):
     return " | ".join(parts)
 
 
-def fresh_run_dir(out_dir, preset):
-    """out_dir/<preset>-<date>-<time>, with -2, -3... added if a run started in the same second."""
+def fresh_run_dir(out_dir, preset, claim=True):
+    """out_dir/<preset>-<date>-<time>, with -2, -3... added if a run started in the same second.
+    claim=True creates it (mkdir fails if another process made it first: then the next name)."""
     base = Path(out_dir) / f"{preset}-{time.strftime('%Y%m%d-%H%M%S')}"
-    candidate, number = base, 1
-    while candidate.exists():
-        number += 1
-        candidate = base.with_name(f"{base.name}-{number}")
-    return candidate
+    for number in range(1, 1000):
+        candidate = base if number == 1 else base.with_name(f"{base.name}-{number}")
+        if not claim:
+            return candidate
+        try:
+            candidate.mkdir(parents=True, exist_ok=False)
+            return candidate
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"could not find a free run folder next to {base}")
+
+
+def choose_run_dir(config, resume, claim):
+    """The run's folder, and a CheckpointError before anything happens if training there would
+    replace a checkpoint the learner saved (resuming writes only into the folder it resumes)."""
+    if not config.run_dir:
+        return fresh_run_dir(config.out_dir, config.preset, claim)   # only rank 0 claims (and writes)
+    run_dir = Path(config.run_dir)
+    resumed = resume is not None and Path(resume).resolve() in (run_dir.resolve(), (run_dir / "checkpoint.pt").resolve())
+    if (run_dir / "checkpoint.pt").exists() and not resumed:
+        raise CheckpointError(f"{run_dir} already holds a run's checkpoint, and this run would replace it. "
+                              f"To continue that run: --resume {run_dir} (in Python: train(config, "
+                              f"resume={str(run_dir)!r})); for a new run choose another run_dir, or leave "
+                              "run_dir unset for a fresh folder.")
+    return run_dir
 
 
 class Trainer:
@@ -498,6 +535,7 @@ class Trainer:
     def __init__(self, config, callback=None, resume=None):
         self.config = config
         self.rank, self.world, _ = _distributed()
+        self.run_dir = choose_run_dir(config, resume, claim=self.rank == 0)
         self.device, self.dtype, self.compiled = resolve(config)
         if self.device == "cpu":
             reuse_freed_memory()
@@ -513,14 +551,8 @@ class Trainer:
         self.optimizer = make_optimizer(self.model, config, self.device)
         self.generator = torch.Generator().manual_seed(config.seed + 1000 * self.rank)
         self.step, self.train_seconds, self.history = 0, 0.0, []
-        self.run_dir = Path(config.run_dir) if config.run_dir else fresh_run_dir(config.out_dir, config.preset)
         if resume is not None:
             self._restore(read_checkpoint(resume))
-        elif (self.run_dir / "checkpoint.pt").exists():
-            raise CheckpointError(f"{self.run_dir} already holds a run's checkpoint, and a new run would "
-                                  f"replace it. To continue that run: --resume {self.run_dir} (in Python: "
-                                  f"train(config, resume={str(self.run_dir)!r})); for a new run choose "
-                                  "another run_dir, or leave run_dir unset for a fresh folder.")
         if self.rank == 0:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log = Logger(self.run_dir, config.quiet, callback, enabled=self.rank == 0)
@@ -769,7 +801,7 @@ def main(argv=None):
     try:
         config = config_from_args(args)
         _, summary = train(config, resume=args.resume)
-    except CheckpointError as err:
+    except (CheckpointError, ValueError) as err:     # a bad setting or checkpoint: the message, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

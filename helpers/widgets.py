@@ -42,9 +42,9 @@ def parse_shape(text):
     cleaned = text.strip().strip("()[]").strip()
     if cleaned == "":
         return ()
-    if "," not in cleaned and len(cleaned.split()) > 1:
+    if any(len(part.split()) > 1 for part in cleaned.split(",")):      # "2 3 4" or "2, 3 4"
         raise ValueError(f"could not read a shape from {text!r}: separate the sizes with commas, like "
-                         f"{', '.join(cleaned.split())}")
+                         f"{', '.join(cleaned.replace(',', ' ').split())}")
     cleaned = cleaned.replace(" ", "")
     try:
         sizes = tuple(int(part) for part in cleaned.split(",") if part != "")
@@ -479,9 +479,10 @@ def sampling_view(model, tokenizer, prompt, temperature=1.0, top_k=None, n_new=1
     from helpers.model import generate
 
     device = next(model.parameters()).device
-    if not prompt:
-        raise ValueError("the prompt is empty: give the model at least one character to continue")
-    idx = torch.tensor([tokenizer.encode(prompt)], device=device)              # (1, T)
+    ids = tokenizer.encode(prompt)
+    if not ids:
+        raise ValueError(f"the prompt {prompt!r} gives no tokens: give the model at least one token to continue")
+    idx = torch.tensor([ids], dtype=torch.long, device=device)                 # (1, T)
     model.eval()
     with torch.no_grad():
         logits = model(idx[:, -model.config.context:])[0][0, -1].float().cpu().numpy()  # (V,)

@@ -301,4 +301,7 @@ def test_causal_mask_and_head_count_name_their_slips():
         causal_mask(x.shape)
     with pytest.raises(ValueError, match="at least 1"):
         MultiHeadAttention(8, 0)
-    assert causal_mask(np.int64(3)).shape == (3, 3)
+    assert causal_mask(np.int64(3)).shape == (3, 3) and causal_mask(torch.tensor(3)).shape == (3, 3)
+    assert causal_mask(0).shape == (0, 0)
+    with pytest.raises(ValueError, match="cannot be negative, got -2"):
+        causal_mask(-2)

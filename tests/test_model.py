@@ -43,7 +43,7 @@ def test_layers_name_a_wrong_feature_size_and_a_float64_input():
     with pytest.raises(ValueError, match=r"MLP was built for 8 features.*\(2, 3, 6\)"):
         MLP(8)(torch.zeros(2, 3, 6))
     for layer in (MLP(8), LayerNorm(8), MultiHeadAttention(8, 2)):
-        with pytest.raises(TypeError, match=r"weights are torch.float32 but the input is torch.float64: use x.float\(\)"):
+        with pytest.raises(TypeError, match=r"weights are torch.float32 but the input is torch.float64: convert the input.*x.float\(\)"):
             layer(torch.zeros(2, 3, 8, dtype=torch.float64))
     attention = MultiHeadAttention(8, 2)
     with pytest.raises(ValueError, match=r"mask must broadcast.*mask \(4, 4\)"):
@@ -53,6 +53,10 @@ def test_layers_name_a_wrong_feature_size_and_a_float64_input():
     with pytest.raises(TypeError, match="torch bool tensor"):
         attention(torch.zeros(1, 5, 8), mask=np.ones((5, 5), dtype=bool))
     assert MLP(8).double()(torch.zeros(1, 2, 8, dtype=torch.float64)).dtype == torch.float64
+    with pytest.raises(TypeError, match="torch.bfloat16"):
+        MLP(8)(torch.zeros(1, 2, 8, dtype=torch.bfloat16))               # outside autocast: named
+    with torch.autocast("cpu", dtype=torch.bfloat16):                    # inside: mixing is the point
+        assert MLP(8)(torch.zeros(1, 2, 8, dtype=torch.bfloat16)).shape == (1, 2, 8)
 
 
 def test_mlp_is_linear_gelu_linear():
@@ -166,7 +170,7 @@ def test_gpt_errors_teach():
         model(torch.zeros(17, dtype=torch.long))
     with pytest.raises(ValueError, match="divisible"):
         GPTConfig(d_model=30, n_heads=4)
-    with pytest.raises(TypeError, match=r"integers \(torch.long\), got torch.uint8"):
+    with pytest.raises(TypeError, match=r"torch.long \(or torch.int32\), got torch.uint8"):
         model(torch.zeros(1, 4, dtype=torch.uint8))               # a slice of the stored text, not cast
     with pytest.raises(ValueError, match="0 to 10 .*found 11"):
         model(torch.tensor([[1, 2, 11]]))

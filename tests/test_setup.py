@@ -41,3 +41,4 @@ def test_submodules_load_lazily_and_unknown_names_fail_clearly():
 def test_print_options_round_floats():
     helpers.setup(seed=0, quiet=True)
     assert "0.3333" in str(np.array([1 / 3])) and "0.33333" not in str(np.array([1 / 3]))
+

@@ -35,6 +35,8 @@ def test_parse_shape_reads_common_spellings_and_explains_bad_ones():
         widgets.parse_shape("two, three")
     with pytest.raises(ValueError, match="separate the sizes with commas, like 2, 3, 4"):
         widgets.parse_shape("2 3 4")                 # not silently (234,)
+    with pytest.raises(ValueError, match="like 2, 3, 4"):
+        widgets.parse_shape("2, 3 4")                # not silently (2, 34)
     with pytest.raises(TypeError, match="tuples of sizes"):
         widgets.broadcast_result("2, 1, 4", (3, 1))
 
