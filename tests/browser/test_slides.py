@@ -4,10 +4,13 @@ widgets render, and nothing is fetched from off this machine.
 Opens a deck that `make slides` built (build/slides/, with reveal.js and the other scripts in
 build/slides/vendor/) over file:// in headless Chromium that can resolve no host name, steps to the
 next slide, and saves a screenshot of the title slide and of the last slide to build/browser/.
+Then every deck, slide by slide with all fragments shown: each must fit reveal's canvas.
 
 Another deck: change DECK below, or for one run set COURSE_BROWSER_DECK=build/slides/NN_name.slides.html.
 """
 import os
+
+import pytest
 
 from browser_support import ARTIFACTS, ROOT, require, save_screenshot
 
@@ -59,3 +62,40 @@ def test_deck_renders_offline(offline_page, time_limit):
         save_screenshot(page, ARTIFACTS / f"{stem}-slides-end.png")
     assert not page.off_machine_requests, f"the deck asked the network for: {page.off_machine_requests}"
     assert not page.console_errors, f"the deck logged errors: {page.console_errors}"
+
+
+# ---------------------------------------------------------------- every slide fits the screen
+
+SLIDE_HEIGHTS = """async () => {
+  const reveal = window.Reveal || require('vendor/reveal.js/dist/reveal.js');
+  reveal.configure({transition: 'none', backgroundTransition: 'none'});
+  const typeset = () => new Promise(done => (window.MathJax && MathJax.Hub) ? MathJax.Hub.Queue(done) : done());
+  const heights = [];
+  for (const slide of reveal.getSlides()) {
+    const where = reveal.getIndices(slide);
+    reveal.slide(where.h, where.v);
+    slide.querySelectorAll('.fragment').forEach(part => part.classList.add('visible'));   // all of it
+    await typeset();
+    await new Promise(done => setTimeout(done, 50));
+    const heading = (slide.querySelector('h1, h2, h3, h4') || slide).innerText.trim().split('\\n')[0];
+    heights.push({h: where.h, v: where.v || 0, height: slide.scrollHeight, heading: heading.slice(0, 60)});
+  }
+  return {limit: reveal.getConfig().height, heights};
+}"""
+
+DECKS = sorted((ROOT / "build" / "slides").glob("[0-9][0-9]_*.slides.html")) or [ROOT / DECK]
+
+
+@pytest.mark.parametrize("deck", DECKS, ids=lambda path: path.name.split(".")[0])
+def test_every_slide_fits_the_canvas(deck, offline_page, time_limit):
+    # A lecturer cannot scroll a projected slide: each one, with all its fragments shown, must fit
+    # reveal's canvas (the Makefile's reveal_width x reveal_height; reveal scales that to the screen).
+    require(deck.exists(), f"{deck.relative_to(ROOT)} is missing: build the decks with `make slides`")
+    offline_page.goto(deck.as_uri())
+    offline_page.wait_for_function("document.querySelector('.reveal.ready') !== null", timeout=READY_SECONDS * 1000)
+    measured = offline_page.evaluate(SLIDE_HEIGHTS)
+    too_tall = [f"slide {s['h']}/{s['v']} ({s['heading']!r}): {s['height']} px" for s in measured["heights"]
+                if s["height"] > measured["limit"] + 2]
+    assert measured["heights"] and not too_tall, (
+        f"{deck.name}: taller than the {measured['limit']} px canvas, so cut off when projected: {too_tall}. "
+        "Start a new subslide at a cell boundary (the cell's slideshow metadata), or shorten the cell.")
