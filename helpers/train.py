@@ -130,6 +130,10 @@ _CHOICES = {"tokens": ("char", "word"), "dtype": ("auto", "float32", "bfloat16",
             "compile": ("auto", *COMPILE_ON, *COMPILE_OFF)}
 
 
+class SettingsError(ValueError):
+    """A TrainConfig setting that cannot work (the CLI prints it without a traceback)."""
+
+
 def check_settings(config):
     """A clear ValueError for a setting that would only fail later, deep inside a run."""
     problems = [f"{name} must be a whole number of at least 1, got {getattr(config, name)!r}"
@@ -146,17 +150,17 @@ def check_settings(config):
     if type(config.n_heads) is int and config.n_heads > 0 and config.d_model % config.n_heads:
         problems.append(f"d_model ({config.d_model}) must be divisible by n_heads ({config.n_heads})")
     if problems:
-        raise ValueError("; ".join(problems))
+        raise SettingsError("; ".join(problems))
 
 
 def config_for(preset, **overrides):
     """The TrainConfig of a preset, with some settings changed: config_for("cpu", lr=3e-3)."""
     if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+        raise SettingsError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(overrides) - fields)
     if unknown:
-        raise ValueError(f"unknown settings {unknown}; TrainConfig has: {', '.join(sorted(fields))}")
+        raise SettingsError(f"unknown settings {unknown}; TrainConfig has: {', '.join(sorted(fields))}")
     return TrainConfig(preset=preset, **{**PRESETS[preset], **overrides})
 
 
@@ -799,9 +803,9 @@ def config_from_args(args):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        config = config_from_args(args)
+        config = config_from_args(args)           # a bad setting: the message, no traceback
         _, summary = train(config, resume=args.resume)
-    except (CheckpointError, ValueError) as err:     # a bad setting or checkpoint: the message, no traceback
+    except (CheckpointError, SettingsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0
