@@ -57,6 +57,9 @@ execute: install
 # reveal.js and the scripts nbconvert's decks load (require.js, jQuery, MathJax 2, the widget
 # renderer) into build/slides/vendor/ (about 60 MB, once); later runs reuse them. Each deck names
 # them by relative paths, so the whole build/slides/ folder can be copied and opened over file://.
+# The canvas is 1600 x 1000 (reveal.js scales it to the screen) with no In/Out prompts, so every
+# slide fits (make test-browser measures each one); nbconvert's scroll boxes are off, because on a
+# scaled canvas they cut slides short.
 SLIDES_DIR := build/slides
 VENDOR     := $(SLIDES_DIR)/vendor
 VENDOR_NPM := reveal.js@4.6.1 requirejs@2.3.8 jquery@2.2.4 mathjax@2.7.9 @jupyter-widgets/html-manager@1.0.15
@@ -86,8 +89,8 @@ $(VENDOR)/.fetched:
 
 # nbconvert's reveal template, less the mermaid script it always loads from a CDN (the course has
 # no mermaid diagrams), and with each figure's alternative text: the "alt" in its cell's metadata
-# (the lab-style template this one extends ignores it). The white theme's fonts ship with
-# reveal.js; the default 'simple' theme's come from Google Fonts.
+# (the lab-style template this one extends ignores it), and long code lines wrapped, not cut off.
+# The white theme's fonts ship with reveal.js; the default 'simple' theme's come from Google Fonts.
 $(VENDOR)/offline.html.j2: $(VENDOR)/.fetched Makefile
 	@printf '%s\n' "{#- Offline decks (written by make slides): nbconvert's reveal template without mermaid. -#}" \
 	  "{%- extends 'index.html.j2' -%}" \

@@ -240,10 +240,14 @@ def tokens_of_ids(vocab, ids):
         raise ValueError(f"decode takes a sequence of ids, got the single id {ids.item()}: write decode([id])")
     if ids.ndim != 1:
         raise ValueError(f"decode takes one sequence of ids, got shape {ids.shape}: decode one row, e.g. out[0]")
-    if ids.size and (ids.dtype.kind not in "iu" or ids.min() < 0 or ids.max() >= len(vocab)):
-        bad = ids[(ids < 0) | (ids >= len(vocab))] if ids.dtype.kind in "iuf" else ids
+    if ids.size == 0:
+        return []
+    if ids.dtype.kind not in "iu":
+        raise ValueError(f"ids must be whole numbers, got dtype {ids.dtype}")
+    if ids.min() < 0 or ids.max() >= len(vocab):
+        outside = ids.min() if ids.min() < 0 else ids.max()
         raise ValueError(f"ids must be whole numbers from 0 to {len(vocab) - 1} (the vocabulary has {len(vocab)} "
-                         f"tokens); found {bad[0] if bad.size else ids.dtype}")
+                         f"tokens); found {outside}")
     return [vocab[i] for i in ids.tolist()]
 
 
