@@ -24,7 +24,8 @@ import time
 
 import torch
 
-from helpers.train import PRESETS, Trainer, config_for, device_name, learning_rate, resolve, synchronize
+from helpers.train import (PRESETS, SettingsError, Trainer, add_setting_flags, config_for, device_name,
+                           learning_rate, resolve, synchronize)
 
 # Dense peak TFLOP/s (no sparsity) from the makers' data sheets, by dtype. "H100" alone means the
 # SXM card; the PCIe and NVL cards are slower. Matched against torch.cuda.get_device_name, first
@@ -38,6 +39,9 @@ PEAK_TFLOPS = {
                 ("H200", 494.7), ("A100", 156.0)],   # TF32 tensor cores, which the benchmark switches on
 }
 TARGET_LOSS = {"cpu": 1.89, "gpu": 1.50, "smoke": 3.0}
+# The settings a benchmark may change (the rest are the preset's).
+SETTINGS = ("n_layers", "n_heads", "d_model", "context", "batch_size", "lr", "dtype", "compile", "device",
+            "eval_interval", "tokens")
 
 
 def peak_tflops(gpu_name, dtype):
@@ -120,9 +124,9 @@ def device_peak(device, dtype, peak=None):
     return name, None, "no peak for a CPU: pass --peak-tflops for an MFU"
 
 
-def benchmark(config, steps=30, warmup=5, peak=None, target=None, max_seconds=60.0, target_config=None):
-    """Everything the command prints, as a dict. The time to target trains with target_config
-    (default: the same settings as the timed steps)."""
+def benchmark(config, steps=30, warmup=5, peak=None, target=None, max_seconds=60.0):
+    """Everything the command prints, as a dict: the timed steps, then (given a target) a fresh
+    run with the same settings until it reaches the target or max_seconds pass."""
     device, dtype, compiled = resolve(config)
     step_seconds, matmul_rate, parameters, flops_per_token = measure_steps(config, steps, warmup)
     name, peak, source = device_peak(device, dtype, peak)
@@ -141,10 +145,8 @@ def benchmark(config, steps=30, warmup=5, peak=None, target=None, max_seconds=60
         "threads": torch.get_num_threads(),
     }
     if target is not None:
-        target_config = target_config or config
-        seconds, final_loss, summary = time_to_target(target_config, target, max_seconds)
+        seconds, final_loss, summary = time_to_target(config, target, max_seconds)
         result.update({"target_val_loss": target, "time_limit_s": max_seconds,
-                       "target_batch_size": target_config.batch_size,
                        "time_to_target_s": seconds, "final_val_loss": final_loss,
                        "train_tokens_per_s_median": summary["tokens_per_s_median"]})
     return result
@@ -181,44 +183,45 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
                         help="settings to measure (default: gpu on CUDA, cpu elsewhere)")
-    for name, kind in [("n_layers", int), ("n_heads", int), ("d_model", int), ("context", int),
-                       ("batch_size", int), ("lr", float), ("dtype", str), ("compile", str),
-                       ("device", str), ("eval_interval", int), ("tokens", str)]:
-        parser.add_argument("--" + name.replace("_", "-"), type=kind, default=None)
-    parser.add_argument("--steps", type=int, default=30, help="timed steps (median taken)")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed steps first")
+    add_setting_flags(parser, SETTINGS)
+    parser.add_argument("--steps", type=int, default=30, help="timed steps, the median taken (default 30)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
     parser.add_argument("--peak-tflops", type=float, default=None, help="the device's peak, for MFU")
     parser.add_argument("--target-loss", type=float, default=None,
                         help="validation loss to reach (default: 1.89 cpu, 1.50 gpu)")
-    parser.add_argument("--max-seconds", type=float, default=60.0, help="time limit of that run")
+    parser.add_argument("--max-seconds", type=float, default=60.0, help="time limit of that run, seconds (default 60)")
     parser.add_argument("--no-target", action="store_true", help="measure step time only")
     parser.add_argument("--compare-compile", action="store_true",
                         help="time eager and compiled steps in turns in one process (no training run)")
-    parser.add_argument("--rounds", type=int, default=9, help="turns of --compare-compile")
+    parser.add_argument("--rounds", type=int, default=9, help="turns of --compare-compile (default 9)")
     return parser
+
+
+def run(args):
+    """What the command prints, as a dict. Runs write to a temporary folder, removed afterwards."""
+    from helpers import device
+    if args.steps < 1 or args.warmup < 0 or args.rounds < 1:
+        raise SettingsError(f"steps and rounds must be at least 1 and warmup at least 0, "
+                            f"got --steps {args.steps}, --warmup {args.warmup}, --rounds {args.rounds}")
+    preset = args.preset or ("gpu" if device() == "cuda" else "cpu")
+    overrides = {name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None}
+    with tempfile.TemporaryDirectory(prefix="gpt-bench-") as out_dir:
+        config = config_for(preset, out_dir=out_dir, **overrides)
+        if args.compare_compile:
+            return {"device": device_name(resolve(config)[0]), "preset": preset,
+                    "batch_size": config.batch_size, "context": config.context,
+                    **compare_compile(config, args.rounds, args.steps, args.warmup)}
+        target = None if args.no_target else (args.target_loss or TARGET_LOSS.get(preset))
+        return benchmark(config, args.steps, args.warmup, args.peak_tflops, target, args.max_seconds)
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from helpers import device
-    preset = args.preset or ("gpu" if device() == "cuda" else "cpu")
-    names = ("n_layers", "n_heads", "d_model", "context", "batch_size", "lr", "dtype", "compile",
-             "device", "eval_interval", "tokens")
-    overrides = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
-    out_dir = tempfile.mkdtemp(prefix="gpt-bench-")
-    target_config = config_for(preset, out_dir=out_dir, **overrides)
-    if preset == "cpu" and "batch_size" not in overrides:
-        overrides["batch_size"] = 12   # the course's CPU throughput target is set at batch 12
-    config = config_for(preset, out_dir=out_dir, **overrides)
-    if args.compare_compile:
-        result = {"device": device_name(resolve(config)[0]), "preset": preset,
-                  "batch_size": config.batch_size, "context": config.context,
-                  **compare_compile(config, args.rounds, args.steps, args.warmup)}
-        print(json.dumps(result), flush=True)
-        return 0
-    target = None if args.no_target else (args.target_loss or TARGET_LOSS.get(preset))
-    result = benchmark(config, args.steps, args.warmup, args.peak_tflops, target, args.max_seconds,
-                       target_config)
+    try:
+        result = run(args)
+    except SettingsError as err:            # a bad setting: the message, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(json.dumps(result), flush=True)
     return 0
 

@@ -770,6 +770,47 @@ def train(config, callback=None, resume=None):
 
 # ====================================================================== the command line
 
+SETTING_HELP = {
+    "tokens": "char (one token per character) or word (the word tokenizer of notebook 02)",
+    "max_words": "word tokens only: the vocabulary's size, besides <unk>",
+    "n_layers": "Transformer blocks", "n_heads": "attention heads per block (must divide d-model)",
+    "d_model": "width of every token's vector", "context": "tokens the model sees at once",
+    "dropout": "share of activations zeroed while training, in [0, 1)",
+    "batch_size": "windows per step (a step trains on batch-size x context tokens)",
+    "lr": "peak learning rate", "min_lr_ratio": "the cosine decay ends at lr x this",
+    "warmup_steps": "steps of linear warm-up", "weight_decay": "AdamW's, on matrices only",
+    "beta2": "AdamW's second-moment decay", "grad_clip": "largest gradient norm (0: no clipping)",
+    "max_steps": "stop after this many steps in all", "time_budget": "stop after this many seconds of training",
+    "stop_after": "stop (with a checkpoint) after this many steps of this call",
+    "target_loss": "stop once the validation loss is at or below this",
+    "eval_interval": "steps between validation measurements",
+    "eval_batches": "batches per validation measurement", "final_eval_tokens": "held-out tokens of the final measurement",
+    "log_interval": "steps between progress lines", "checkpoint_interval": "steps between checkpoints",
+    "device": "auto, cpu, cuda, cuda:N or mps", "dtype": "auto, float32, bfloat16 or float16",
+    "compile": "torch.compile: auto (on CUDA), true or false", "seed": "seed of weights and batches",
+    "out_dir": "where each run gets its own folder", "run_dir": "this run's folder (default: out-dir/PRESET-DATE-TIME)",
+    "quiet": "no progress lines",
+}
+
+
+def add_setting_flags(parser, names=None):
+    """One --flag per TrainConfig setting (or those named), each saying what it is and what the presets use."""
+    for field in dataclasses.fields(TrainConfig):
+        if field.name == "preset" or (names is not None and field.name not in names):
+            continue
+        used = {preset: values.get(field.name, field.default) for preset, values in PRESETS.items()}
+        if len(set(used.values())) == 1:
+            in_presets = f"every preset: {'none' if field.default is None else field.default}"
+        else:
+            in_presets = ", ".join(f"{preset} {'none' if value is None else value}" for preset, value in used.items())
+        help_text = SETTING_HELP[field.name] + ("" if field.name in ("run_dir", "quiet") else f" ({in_presets})")
+        flag = "--" + field.name.replace("_", "-")
+        if field.type is bool:
+            parser.add_argument(flag, action="store_true", default=None, help=help_text)
+        else:
+            parser.add_argument(flag, type=field.type, default=None, metavar=field.name.upper(), help=help_text)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m helpers.train", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -777,14 +818,7 @@ def build_parser():
                         help="starting settings (default: gpu on CUDA, cpu elsewhere)")
     parser.add_argument("--resume", metavar="RUN_DIR_OR_CHECKPOINT",
                         help="continue a run from its checkpoint, with its own settings")
-    for field in dataclasses.fields(TrainConfig):
-        if field.name in ("preset",):
-            continue
-        flag = "--" + field.name.replace("_", "-")
-        if field.type is bool:
-            parser.add_argument(flag, action="store_true", default=None)
-        else:
-            parser.add_argument(flag, type=field.type, default=None, metavar=field.name.upper())
+    add_setting_flags(parser)
     return parser
 
 

@@ -70,3 +70,24 @@ def test_compare_compile_takes_turns_in_one_process(monkeypatch, capsys):
     tokens = result["batch_size"] * result["context"]
     assert result["eager_tokens_per_s"] == pytest.approx(tokens / result["eager_step_ms"] * 1e3, rel=1e-3)
     assert result["compiled_speedup"] == pytest.approx(result["eager_step_ms"] / result["compiled_step_ms"], rel=1e-2)
+
+
+def test_a_bad_setting_is_a_message_not_a_traceback(capsys):
+    assert bench.main(["--preset", "smoke", "--device", "cpu", "--lr", "-1", "--no-target"]) == 2
+    assert "lr must be a number above 0" in capsys.readouterr().err
+    assert bench.main(["--preset", "smoke", "--device", "cpu", "--steps", "0", "--no-target"]) == 2
+    assert "--steps 0" in capsys.readouterr().err
+
+
+def test_runs_leave_no_folder_behind(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(bench.tempfile, "tempdir", str(tmp_path))      # where TemporaryDirectory goes
+    assert bench.main(["--preset", "smoke", "--device", "cpu", "--steps", "2", "--warmup", "1",
+                       "--target-loss", "9", "--max-seconds", "5"]) == 0
+    assert json.loads(capsys.readouterr().out)["time_to_target_s"] is not None   # a run was made...
+    assert list(tmp_path.iterdir()) == []                                         # ...and removed
+
+
+def test_help_says_what_each_setting_is_and_what_the_presets_use():
+    text = " ".join(bench.build_parser().format_help().split())
+    assert "--d-model D_MODEL width of every token's vector (smoke 64, cpu 128, gpu 384)" in text
+    assert "--tokens" in text and "--lr" in text

@@ -1,4 +1,5 @@
 """Tests of helpers/train.py: data, schedule, checkpoints, resume, DDP, the smoke preset (notebook 09)."""
+import dataclasses
 import json
 import math
 import os
@@ -306,3 +307,12 @@ def test_cpu_training_steps_reuse_memory_instead_of_faulting_in_fresh_pages(tmp_
         trainer.train_step(lr)
     faults_per_step = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 10
     assert faults_per_step < 60, f"{faults_per_step:.0f} page faults a step"
+
+
+def test_help_names_every_setting_with_what_it_is_and_the_presets_values():
+    text = " ".join(T.build_parser().format_help().split())
+    for field in dataclasses.fields(T.TrainConfig):
+        if field.name != "preset":
+            assert f"--{field.name.replace('_', '-')}" in text and T.SETTING_HELP[field.name] in text
+    assert "--batch-size BATCH_SIZE windows per step" in text and "(smoke 16, cpu 12, gpu 128)" in text
+    assert "(every preset: 0.99)" in text          # beta2: no preset changes it
