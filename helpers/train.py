@@ -79,8 +79,8 @@ class TrainConfig:
     checkpoint_interval: int = 1000
     # where and how
     device: str = "auto"            # auto: cuda, then mps, then cpu
-    dtype: str = "auto"             # auto: bfloat16 on cuda, float32 elsewhere
-    compile: str = "auto"           # auto: torch.compile on cuda only (it takes a while on a CPU)
+    dtype: str = "auto"             # auto: bfloat16 on an A100 or newer, float16 on a V100/T4, else float32
+    compile: str = "auto"           # auto: torch.compile on CUDA GPUs from the V100 on (on a CPU it measured no faster)
     seed: int = 0
     out_dir: str = "runs"
     run_dir: str = None             # default: out_dir/<preset>-<date>-<time>
@@ -326,16 +326,22 @@ def resolve(config):
     rank, world, local_rank = _distributed()
     if device == "cuda" and world > 1:
         device = f"cuda:{local_rank}"
-    on_cuda = device.startswith("cuda")
-    dtype = config.dtype if config.dtype != "auto" else ("bfloat16" if _has_fast_bf16(device) else "float32")
-    compiled = (config.compile == "auto" and on_cuda) or config.compile in COMPILE_ON
+    generation = _cuda_capability(device)
+    dtype = config.dtype if config.dtype != "auto" else _fast_dtype(generation)
+    compiled = (config.compile == "auto" and generation >= (7, 0)) or config.compile in COMPILE_ON
     return device, dtype, compiled
 
 
-def _has_fast_bf16(device):
-    """bf16 runs on tensor cores from the A100 on (compute capability 8.0); an older GPU (a T4, a
-    V100) emulates it slowly and torch.compile refuses it there, so those train in float32."""
-    return device.startswith("cuda") and torch.cuda.get_device_capability(torch.device(device)) >= (8, 0)
+def _cuda_capability(device):
+    """The GPU's compute capability, (8, 0) for an A100; (0, 0) for a CPU or a Mac."""
+    return torch.cuda.get_device_capability(torch.device(device)) if device.startswith("cuda") else (0, 0)
+
+
+def _fast_dtype(capability):
+    """bf16 has tensor cores from the A100 on (8.0). The V100 (7.0) and T4 (7.5) have them for
+    float16 only, which needs a loss scaler (its range ends at 65,504). Older GPUs, CPUs and Macs
+    train in float32. torch.compile (Triton) also needs 7.0 or newer."""
+    return "bfloat16" if capability >= (8, 0) else "float16" if capability >= (7, 0) else "float32"
 
 
 def autocast(device, dtype):
@@ -343,6 +349,13 @@ def autocast(device, dtype):
     if dtype == "float32":
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.split(":")[0], dtype=getattr(torch, dtype))
+
+
+def make_loss_scaler(device, dtype):
+    """float16 only: multiply the loss before backward so that small gradients do not round to 0 in
+    float16, divide them back before the update, and skip a step whose gradients overflowed. (bf16
+    has float32's range and needs none: the scaler is then switched off and passes through.)"""
+    return torch.amp.GradScaler(device.split(":")[0], enabled=dtype == "float16")
 
 
 def make_optimizer(model, config, device):
@@ -397,11 +410,13 @@ def _atomic_save(obj, path):
         temporary.unlink(missing_ok=True)
 
 
-def save_checkpoint(path, model, optimizer, step, train_seconds, config, tokenizer, generator):
-    """Everything a run needs to continue exactly: weights, optimizer, step, settings, RNG states."""
+def save_checkpoint(path, model, optimizer, step, train_seconds, config, tokenizer, generator, scaler=None):
+    """Everything a run needs to continue exactly: weights, optimizer (and float16's loss scale),
+    step, settings, RNG states."""
     state = {
         "kind": CHECKPOINT_KIND, "version": CHECKPOINT_VERSION,
         "model": model.state_dict(), "optimizer": optimizer.state_dict() if optimizer else None,
+        "loss_scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
         "step": step, "train_seconds": train_seconds,
         "model_config": dataclasses.asdict(model.config), "train_config": dataclasses.asdict(config),
         "vocab": list(tokenizer.vocab), "tokens": config.tokens,
@@ -553,6 +568,7 @@ class Trainer:
             torch.backends.cudnn.allow_tf32 = True
         self.model = GPT(config.model_config(self.data.vocab_size)).to(self.device)
         self.optimizer = make_optimizer(self.model, config, self.device)
+        self.loss_scaler = make_loss_scaler(self.device, self.dtype)
         self.generator = torch.Generator().manual_seed(config.seed + 1000 * self.rank)
         self.step, self.train_seconds, self.history = 0, 0.0, []
         if resume is not None:
@@ -585,6 +601,8 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         if state["optimizer"] is not None:
             self.optimizer.load_state_dict(state["optimizer"])
+        if state.get("loss_scaler") and self.loss_scaler.is_enabled():
+            self.loss_scaler.load_state_dict(state["loss_scaler"])
         self.step, self.train_seconds = state["step"], state["train_seconds"]
         torch.set_rng_state(state["rng"]["torch"])
         if self.rank == 0:   # other ranks keep their own batch stream
@@ -601,10 +619,12 @@ class Trainer:
         x, y = get_batch(self.train_tokens, config.batch_size, config.context, self.generator, self.device)
         with autocast(self.device, self.dtype):
             _, loss = self.train_model(x, y)
-        loss.backward()
+        self.loss_scaler.scale(loss).backward()        # (the loss itself unless float16)
         if config.grad_clip:
+            self.loss_scaler.unscale_(self.optimizer)   # clip the true gradients, not scaled ones
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
-        self.optimizer.step()
+        self.loss_scaler.step(self.optimizer)
+        self.loss_scaler.update()
         self.optimizer.zero_grad(set_to_none=True)
         return loss.detach()
 
@@ -721,7 +741,7 @@ class Trainer:
 
     def save(self):
         save_checkpoint(self.run_dir / "checkpoint.pt", self.model, self.optimizer, self.step,
-                        self.train_seconds, self.config, self.data.tokenizer, self.generator)
+                        self.train_seconds, self.config, self.data.tokenizer, self.generator, self.loss_scaler)
 
     def _finish(self, wall_start, steps_this_call):
         config = self.config
@@ -786,8 +806,8 @@ SETTING_HELP = {
     "eval_interval": "steps between validation measurements",
     "eval_batches": "batches per validation measurement", "final_eval_tokens": "held-out tokens of the final measurement",
     "log_interval": "steps between progress lines", "checkpoint_interval": "steps between checkpoints",
-    "device": "auto, cpu, cuda, cuda:N or mps", "dtype": "auto, float32, bfloat16 or float16",
-    "compile": "torch.compile: auto (on CUDA), true or false", "seed": "seed of weights and batches",
+    "device": "auto, cpu, cuda, cuda:N or mps", "dtype": "auto (bfloat16 on an A100 or newer, float16 on a V100 or T4, else float32), float32, bfloat16 or float16",
+    "compile": "torch.compile: auto (on CUDA GPUs from the V100 on), true or false", "seed": "seed of weights and batches",
     "out_dir": "where each run gets its own folder", "run_dir": "this run's folder (default: out-dir/PRESET-DATE-TIME)",
     "quiet": "no progress lines",
 }

@@ -230,13 +230,51 @@ def test_bf16_autocast_path_learns_on_a_cpu_too(tmp_path):
     assert summary["final_val_loss"] < math.log(trainer.data.vocab_size) - 0.8
 
 
+@pytest.mark.parametrize("capability, dtype, compiled", [
+    ((9, 0), "bfloat16", True),      # H100
+    ((8, 6), "bfloat16", True),      # RTX 30 series, A10
+    ((7, 5), "float16", True),       # T4, RTX 20 series: tensor cores for float16 only
+    ((7, 0), "float16", True),       # V100
+    ((6, 1), "float32", False),      # GTX 10 series: no tensor cores, too old for Triton
+])
+def test_auto_precision_and_compile_follow_the_gpu_generation(monkeypatch, capability, dtype, compiled):
+    monkeypatch.setattr(T, "choose_device", lambda requested: "cuda")
+    monkeypatch.setattr(T, "_cuda_capability", lambda device: capability)
+    assert T.resolve(T.config_for("gpu")) == ("cuda", dtype, compiled)
+
+
+def test_auto_on_a_cpu_is_float32_uncompiled():
+    assert T.resolve(T.config_for("cpu", device="cpu")) == ("cpu", "float32", False)
+
+
+def test_float16_trains_with_a_loss_scaler_that_a_resumed_run_keeps(tmp_path):
+    # float16 (a V100 or T4 GPU) needs the loss scaled; CPU autocast runs the same trainer branch.
+    config = tiny_config(tmp_path, dtype="float16", run_dir=str(tmp_path / "run"))
+    first, _ = T.train(dataclasses.replace(config, stop_after=8))
+    assert first.loss_scaler.is_enabled() and first.loss_scaler.get_scale() > 1
+    first.loss_scaler.update(1024.0)                # a scale a fresh scaler would not have (65536)...
+    first.save()
+    second, summary = T.train(config, resume=tmp_path / "run")
+    assert second.loss_scaler.get_scale() == 1024.0   # ...read back (it grows only after 2,000 clean steps)
+    losses = [json.loads(line)["train_loss"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert summary["steps"] == 16 and summary["dtype"] == "float16"
+    assert all(p.dtype == torch.float32 for p in second.model.parameters())   # weights stay float32
+    assert losses[-1] < losses[0] - 0.3
+
+
+def test_float32_and_bf16_have_no_loss_scale_in_the_checkpoint(tmp_path):
+    trainer, _ = T.train(tiny_config(tmp_path, run_dir=str(tmp_path / "run"), max_steps=2))
+    assert not trainer.loss_scaler.is_enabled()
+    assert T.read_checkpoint(tmp_path / "run")["loss_scaler"] is None
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_gpu_bf16_compiled_training_learns(tmp_path):
     config = T.config_for("smoke", out_dir=str(tmp_path), quiet=True, max_steps=60, log_interval=10,
                           compile="auto", dtype="auto")
     trainer, summary = T.train(config)
-    fast_bf16 = torch.cuda.get_device_capability() >= (8, 0)            # A100 and later
-    assert trainer.dtype == ("bfloat16" if fast_bf16 else "float32") and trainer.compiled
+    capability = torch.cuda.get_device_capability()
+    assert trainer.dtype == T._fast_dtype(capability) and trainer.compiled == (capability >= (7, 0))
     assert summary["final_val_loss"] < math.log(70) - 1.0
 
 
