@@ -7,12 +7,14 @@ so importing the package stays quick.
 Built in notebook 00_welcome: ``setup`` and ``device``.
 """
 import importlib
+import math
 import os
 import platform
 import random
 import sys
+from pathlib import Path
 
-__all__ = ["setup", "device", "describe_environment"]
+__all__ = ["setup", "device", "describe_environment", "cpu_quota", "match_threads_to_cpus"]
 
 _SUBMODULES = {
     "attention", "backprop", "bench", "embeddings", "exercises", "itdata", "model",
@@ -37,6 +39,62 @@ def device():
     if mps is not None and mps.is_available():
         return "mps"
     return "cpu"
+
+
+def cpu_quota(root="/"):
+    """How many CPUs this process may use by its container's quota (Binder, Kubernetes, Docker
+    --cpus), as a float, or None when there is none. Reads Linux cgroups (v2, then v1)."""
+    root = Path(root)
+    quota = _cgroup_v2_quota(root)
+    return quota if quota is not None else _cgroup_v1_quota(root)
+
+
+def _cgroup_v2_quota(root):
+    try:
+        lines = (root / "proc/self/cgroup").read_text().splitlines()
+    except OSError:                                     # not Linux
+        return None
+    folders = [root / "sys/fs/cgroup"]
+    own = [line.split("::", 1)[1] for line in lines if line.startswith("0::")]
+    if own:           # the process's own cgroup first (without a cgroup namespace, a sub-folder)
+        folders.insert(0, root / "sys/fs/cgroup" / own[0].lstrip("/"))
+    for folder in folders:
+        try:
+            quota, period = (folder / "cpu.max").read_text().split()     # "max 100000" or "100000 100000"
+        except (OSError, ValueError):
+            continue
+        return None if quota == "max" else int(quota) / int(period)
+    return None
+
+
+def _cgroup_v1_quota(root):
+    try:
+        quota = int((root / "sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())     # -1: no quota
+        period = int((root / "sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return None if quota <= 0 else quota / period
+
+
+def match_threads_to_cpus(quiet=False):
+    """Use no more torch threads than the CPUs the container's quota allows, and return the number.
+
+    PyTorch starts one thread per CPU it can see, but a container limited to 1 CPU (Binder) still
+    sees every CPU of its host: 16 threads then take turns on one CPU and a training step of
+    notebook 09 runs about 2x slower (measured with 16 threads on 2 CPUs). An OMP_NUM_THREADS
+    you set yourself is left alone.
+    """
+    import torch
+
+    quota = cpu_quota()
+    if quota is None or "OMP_NUM_THREADS" in os.environ:
+        return torch.get_num_threads()
+    allowed = max(1, math.ceil(quota))
+    if allowed < torch.get_num_threads():
+        if not quiet:
+            print(f"torch threads: {torch.get_num_threads()} -> {allowed} (this container may use {quota:g} CPU)")
+        torch.set_num_threads(allowed)
+    return torch.get_num_threads()
 
 
 def describe_environment():
@@ -83,18 +141,25 @@ def _set_print_and_figure_defaults():
 
 
 def setup(seed=0, quiet=False):
-    """Seed Python, NumPy and torch; set print options and figure defaults; report versions.
+    """Seed Python, NumPy and torch; set print options and figure defaults; use as many threads
+    as the machine's CPU quota allows (`match_threads_to_cpus`); report versions.
 
     Call it once at the top of every notebook: ``helpers.setup(seed=0)``. It returns nothing, so
     the cell shows the same output on every machine but for the reported line; use `device()` for
     the device.
     """
+    import torch
+
     _seed_everything(seed)
     _set_print_and_figure_defaults()
+    threads_before = torch.get_num_threads()
+    threads = match_threads_to_cpus(quiet=True)
     info = describe_environment()
     if not quiet:
         parts = [f"{name} {version}" for name, version in info.items() if name not in ("device", "gpu")]
         where = info["device"] + (f" ({info['gpu']})" if "gpu" in info else "")
+        if threads < threads_before:      # on the same line: nbval's sanitizer reads it as one
+            where += f", {threads} torch thread(s) for this container's CPU quota (not {threads_before})"
         print(f"seed {seed} | " + ", ".join(parts) + f" | device: {where}")
 
 

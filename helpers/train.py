@@ -38,6 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from helpers import match_threads_to_cpus
 from helpers.model import GPT, GPTConfig
 
 CHECKPOINT_KIND = "helpers.train checkpoint"
@@ -558,6 +559,7 @@ class Trainer:
         self.device, self.dtype, self.compiled = resolve(config)
         if self.device == "cpu":
             reuse_freed_memory()
+            match_threads_to_cpus(quiet=config.quiet)      # a container limited to fewer CPUs than it sees
         self._init_distributed()
         torch.manual_seed(config.seed)
         self.data = load_data(config.tokens, config.max_words)

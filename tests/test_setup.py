@@ -42,3 +42,62 @@ def test_print_options_round_floats():
     helpers.setup(seed=0, quiet=True)
     assert "0.3333" in str(np.array([1 / 3])) and "0.33333" not in str(np.array([1 / 3]))
 
+
+
+def _fake_machine(tmp_path, files):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+@pytest.mark.parametrize("files, quota", [
+    ({"proc/self/cgroup": "0::/\n", "sys/fs/cgroup/cpu.max": "100000 100000\n"}, 1.0),        # Binder: 1 CPU
+    ({"proc/self/cgroup": "0::/\n", "sys/fs/cgroup/cpu.max": "150000 100000\n"}, 1.5),
+    ({"proc/self/cgroup": "0::/\n", "sys/fs/cgroup/cpu.max": "max 100000\n"}, None),          # no quota
+    ({"proc/self/cgroup": "0::/user.slice/job\n",                                               # no namespace:
+      "sys/fs/cgroup/user.slice/job/cpu.max": "200000 100000\n"}, 2.0),                        # its own folder
+    ({"proc/self/cgroup": "4:cpu:/\n", "sys/fs/cgroup/cpu/cpu.cfs_quota_us": "50000\n",       # cgroups v1
+      "sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n"}, 0.5),
+    ({"proc/self/cgroup": "4:cpu:/\n", "sys/fs/cgroup/cpu/cpu.cfs_quota_us": "-1\n",
+      "sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ({}, None),                                                                                 # not Linux
+])
+def test_cpu_quota_reads_the_containers_limit(tmp_path, files, quota):
+    assert helpers.cpu_quota(_fake_machine(tmp_path, files)) == quota
+
+
+@pytest.fixture
+def restore_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_threads_come_down_to_the_quota_never_up(monkeypatch, restore_threads, capsys):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    torch.set_num_threads(4)
+    monkeypatch.setattr(helpers, "cpu_quota", lambda: 1.5)
+    assert helpers.match_threads_to_cpus() == 2 == torch.get_num_threads()     # 1.5 CPUs: 2 threads
+    assert "torch threads: 4 -> 2" in capsys.readouterr().out
+    monkeypatch.setattr(helpers, "cpu_quota", lambda: 8.0)
+    assert helpers.match_threads_to_cpus() == 2                                 # never raised
+    monkeypatch.setattr(helpers, "cpu_quota", lambda: None)
+    assert helpers.match_threads_to_cpus() == 2
+
+
+def test_a_thread_count_the_learner_set_is_left_alone(monkeypatch, restore_threads):
+    torch.set_num_threads(3)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.setattr(helpers, "cpu_quota", lambda: 1.0)
+    assert helpers.match_threads_to_cpus() == 3
+
+
+def test_setup_says_so_on_its_one_line_when_it_lowers_the_threads(monkeypatch, restore_threads, capsys):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    torch.set_num_threads(4)
+    monkeypatch.setattr(helpers, "cpu_quota", lambda: 1.0)
+    helpers.setup(seed=0)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.rstrip().endswith(", 1 torch thread(s) for this container's CPU quota (not 4)")
+    assert torch.get_num_threads() == 1
