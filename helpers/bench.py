@@ -30,13 +30,13 @@ from helpers.train import (PRESETS, SettingsError, Trainer, add_setting_flags, c
 # Dense peak TFLOP/s (no sparsity) from the makers' data sheets, by dtype. "H100" alone means the
 # SXM card; the PCIe and NVL cards are slower. Matched against torch.cuda.get_device_name, first
 # match wins, so a longer name comes before any name it contains (GH200 before H200).
-_BF16 = [("H100 PCIe", 756.0), ("H100 NVL", 835.5), ("H100", 989.4), ("GH200", 989.4), ("H200", 989.4),
-         ("A100", 312.0)]
+_BF16 = [("H100 PCIe", 756.0), ("H100 NVL", 835.5), ("H100", 989.4), ("GH200", 989.4), ("H200 NVL", 835.5),
+         ("H200", 989.4), ("A100", 312.0)]
 PEAK_TFLOPS = {
     "bfloat16": _BF16,
     "float16": _BF16,                       # the same tensor-core rate as bf16 on these chips
     "float32": [("H100 PCIe", 378.0), ("H100 NVL", 417.5), ("H100", 494.7), ("GH200", 494.7),
-                ("H200", 494.7), ("A100", 156.0)],   # TF32 tensor cores, which the benchmark switches on
+                ("H200 NVL", 417.5), ("H200", 494.7), ("A100", 156.0)],   # TF32 tensor cores, switched on
 }
 TARGET_LOSS = {"cpu": 1.89, "gpu": 1.50, "smoke": 3.0}
 # The settings a benchmark may change (the rest are the preset's).
@@ -46,6 +46,8 @@ SETTINGS = ("n_layers", "n_heads", "d_model", "context", "batch_size", "lr", "dt
 
 def peak_tflops(gpu_name, dtype):
     """(peak TFLOP/s, where it came from) for a GPU name, or (None, reason) when unknown."""
+    if "MIG" in gpu_name:       # a slice of a GPU: some fraction of the chip's peak
+        return None, f"{gpu_name!r} is a MIG slice of a GPU: pass its share of the peak with --peak-tflops"
     for fragment, peak in PEAK_TFLOPS.get(dtype, []):
         if fragment in gpu_name:
             return peak, f"data sheet, {fragment} dense {dtype}"
@@ -60,18 +62,23 @@ def matmul_tflops(device, dtype, size=None, repeats=10):
     rate next to the model's, so that two runs can be compared: the model's share of it says how
     well the code uses the machine, whatever the moment.
     """
-    size = size or (4096 if device.startswith("cuda") else 1024)
+    size = size or (4096 if device.startswith(("cuda", "mps")) else 1024)
     a = torch.randn(size, size, device=device).to(getattr(torch, dtype))
     b = torch.randn(size, size, device=device).to(getattr(torch, dtype))
-    times = []
-    for i in range(repeats + 2):
-        synchronize(device)
-        start = time.perf_counter()
-        a @ b
-        synchronize(device)
-        if i >= 2:                                             # the first two warm up
-            times.append(time.perf_counter() - start)
+    one = min(_seconds(device, lambda: a @ b) for _ in range(3))           # (warms up too)
+    per_timing = max(1, min(50, int(0.02 / one)))    # ~20 ms a timing: an H100's product is ~0.2 ms
+    times = [_seconds(device, lambda: [a @ b for _ in range(per_timing)]) / per_timing
+             for _ in range(repeats)]
     return 2 * size ** 3 / statistics.median(times) / 1e12
+
+
+def _seconds(device, work):
+    """Wall seconds of work(), with the device's queue drained before and after."""
+    synchronize(device)
+    start = time.perf_counter()
+    work()
+    synchronize(device)
+    return time.perf_counter() - start
 
 
 def time_steps(trainer, steps, warmup):

@@ -246,7 +246,7 @@ def get_batch(tokens, batch_size, context, generator=None, device="cpu"):
         # make the CPU wait for the GPU) and gather there.
         starts = starts.pin_memory().to(tokens.device, non_blocking=True)
     offsets = torch.arange(context + 1, device=tokens.device)                            # (T + 1,)
-    windows = tokens[starts + offsets].to(device, non_blocking=True).long()              # (B, T + 1)
+    windows = tokens[starts + offsets].to(device).long()                                 # (B, T + 1)
     return windows[:, :-1], windows[:, 1:]
 
 
@@ -290,9 +290,11 @@ def device_name(device):
 
 
 def synchronize(device):
-    """Wait for the GPU to finish its queued work (timings need it); nothing to wait for elsewhere."""
+    """Wait for the GPU to finish its queued work (timings need it); nothing to wait for on a CPU."""
     if device.startswith("cuda"):
         torch.cuda.synchronize(torch.device(device))
+    elif device == "mps":
+        torch.mps.synchronize()
 
 
 def reuse_freed_memory():
@@ -325,7 +327,10 @@ def resolve(config):
     """Turn the 'auto' settings into what this machine does: (device, dtype, compile)."""
     device = choose_device(config.device)
     rank, world, local_rank = _distributed()
-    if device == "cuda" and world > 1:
+    if world > 1 and device != "cpu":
+        if device != "cuda":      # an explicit cuda:N would put every process on one GPU
+            raise SettingsError(f"under torchrun each process takes the GPU of its LOCAL_RANK: give "
+                                f"--device cuda (or auto), or cpu; got {device!r}")
         device = f"cuda:{local_rank}"
     generation = _cuda_capability(device)
     dtype = config.dtype if config.dtype != "auto" else _fast_dtype(generation)
@@ -422,9 +427,14 @@ def save_checkpoint(path, model, optimizer, step, train_seconds, config, tokeniz
         "model_config": dataclasses.asdict(model.config), "train_config": dataclasses.asdict(config),
         "vocab": list(tokenizer.vocab), "tokens": config.tokens,
         "rng": {"torch": torch.get_rng_state(), "batches": generator.get_state(),
-                "cuda": torch.cuda.get_rng_state() if torch.cuda.is_available() else None},
+                "cuda": _cuda_rng_state(next(model.parameters()).device)},
     }
     _atomic_save(state, path)
+
+
+def _cuda_rng_state(device):
+    """The random state of the GPU the model is on (dropout draws from it); None off CUDA."""
+    return torch.cuda.get_rng_state(device) if device.type == "cuda" else None
 
 
 def read_checkpoint(path):
@@ -569,6 +579,8 @@ class Trainer:
             torch.backends.cuda.matmul.allow_tf32 = True     # float32 matmuls on tensor cores
             torch.backends.cudnn.allow_tf32 = True
         self.model = GPT(config.model_config(self.data.vocab_size)).to(self.device)
+        if self.rank > 0:     # its own dropout masks (DDP gives every process rank 0's weights anyway)
+            torch.manual_seed(config.seed + self.rank)
         self.optimizer = make_optimizer(self.model, config, self.device)
         self.loss_scaler = make_loss_scaler(self.device, self.dtype)
         self.generator = torch.Generator().manual_seed(config.seed + 1000 * self.rank)
@@ -578,8 +590,10 @@ class Trainer:
         if self.rank == 0:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log = Logger(self.run_dir, config.quiet, callback, enabled=self.rank == 0)
-        self.train_model = self._wrap(self.model)
-        self.eval_model = torch.compile(self.model) if self.compiled else self.model
+        self.parallel_model = self._parallel(self.model)
+        # Static shapes: a second run in the same process (the word model) gets its own kernels.
+        self.train_model = torch.compile(self.parallel_model, dynamic=False) if self.compiled else self.parallel_model
+        self.eval_model = torch.compile(self.model, dynamic=False) if self.compiled else self.model
 
     def _init_distributed(self):
         if self.world > 1 and not torch.distributed.is_initialized():
@@ -588,12 +602,13 @@ class Trainer:
                 torch.cuda.set_device(self.device)
             torch.distributed.init_process_group(backend)
 
-    def _wrap(self, model):
-        if self.world > 1:
-            from torch.nn.parallel import DistributedDataParallel
-            ids = [torch.device(self.device).index] if self.device.startswith("cuda") else None
-            model = DistributedDataParallel(model, device_ids=ids)
-        return torch.compile(model) if self.compiled else model
+    def _parallel(self, model):
+        """DistributedDataParallel under torchrun (it averages the gradients of all processes)."""
+        if self.world == 1:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+        ids = [torch.device(self.device).index] if self.device.startswith("cuda") else None
+        return DistributedDataParallel(model, device_ids=ids)
 
     def _restore(self, state):
         mine = dataclasses.asdict(self.model.config)
@@ -607,10 +622,14 @@ class Trainer:
             self.loss_scaler.load_state_dict(state["loss_scaler"])
         self.step, self.train_seconds = state["step"], state["train_seconds"]
         torch.set_rng_state(state["rng"]["torch"])
-        if self.rank == 0:   # other ranks keep their own batch stream
+        if self.rank == 0:
             self.generator.set_state(state["rng"]["batches"])
-        if state["rng"]["cuda"] is not None and torch.cuda.is_available():
-            torch.cuda.set_rng_state(state["rng"]["cuda"])
+            if state["rng"]["cuda"] is not None and self.device.startswith("cuda"):
+                torch.cuda.set_rng_state(state["rng"]["cuda"], torch.device(self.device))
+        else:   # only rank 0's streams are saved: the others start streams they have not drawn from
+            fresh = self.config.seed + 1000 * self.rank + 1_000_003 * self.step
+            self.generator.manual_seed(fresh)
+            torch.manual_seed(fresh)
 
     # ------------------------------------------------------------------ steps
 
@@ -662,15 +681,17 @@ class Trainer:
         except Exception as err:  # no C++ compiler, an old GPU...: train uncompiled rather than stop
             print(f"torch.compile failed ({type(err).__name__}); training without it", file=sys.stderr)
             self.compiled = False
-            self.train_model, self.eval_model = self._wrap(self.model), self.model
+            self.train_model, self.eval_model = self.parallel_model, self.model
             self.optimizer.zero_grad(set_to_none=True)
 
     def _compile_now(self):
         x, y = get_batch(self.train_tokens, self.config.batch_size, self.config.context,
                          torch.Generator().manual_seed(0), self.device)
-        with autocast(self.device, self.dtype):
-            _, loss = self.train_model(x, y)
-        loss.backward()
+        gpus = [torch.device(self.device).index or 0] if self.device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=gpus):      # dropout here must not move the run's random stream
+            with autocast(self.device, self.dtype):
+                _, loss = self.train_model(x, y)
+            loss.backward()
         self.optimizer.zero_grad(set_to_none=True)
         self._validation_loss(self.config.batch_size * self.config.context)
         self._synchronize()
@@ -781,11 +802,11 @@ class Trainer:
 
 def train(config, callback=None, resume=None):
     """Train a GPT with these settings; returns (trainer, summary). callback(record) per log line."""
-    trainer = Trainer(config, callback=callback, resume=resume)
     try:
+        trainer = Trainer(config, callback=callback, resume=resume)
         summary = trainer.run()
-    finally:
-        if trainer.world > 1 and torch.distributed.is_initialized():
+    finally:    # also when the Trainer could not be built after joining the group (a bad checkpoint)
+        if _distributed()[1] > 1 and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
     return trainer, summary
 

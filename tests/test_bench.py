@@ -14,6 +14,8 @@ from helpers import bench
     ("NVIDIA A100-SXM4-80GB", "float32", 156.0),
     ("NVIDIA H100 NVL", "bfloat16", 835.5),
     ("NVIDIA GH200 480GB", "bfloat16", 989.4),
+    ("NVIDIA H200 NVL", "bfloat16", 835.5),
+    ("NVIDIA H200 NVL", "float32", 417.5),
 ])
 def test_known_peaks(name, dtype, peak):
     assert bench.peak_tflops(name, dtype)[0] == peak
@@ -22,6 +24,11 @@ def test_known_peaks(name, dtype, peak):
 def test_a_longer_name_wins_over_a_name_it_contains():
     assert "GH200" in bench.peak_tflops("NVIDIA GH200 480GB", "bfloat16")[1]
     assert "H100 NVL" in bench.peak_tflops("NVIDIA H100 NVL", "float32")[1]
+
+
+def test_a_mig_slice_asks_for_its_share_of_the_peak():
+    peak, why = bench.peak_tflops("NVIDIA H100 80GB HBM3 MIG 1g.10gb", "bfloat16")
+    assert peak is None and "MIG" in why and "--peak-tflops" in why
 
 
 def test_unknown_gpu_asks_for_a_peak():

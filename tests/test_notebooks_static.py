@@ -7,6 +7,7 @@ Every figure carries alternative text for screen readers and the exported slides
 notebooks/NN_*.ipynb exist.
 """
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,13 @@ def test_each_figure_has_alternative_text(path):
 
 def test_there_are_notebooks_to_check():
     assert NOTEBOOKS, "no notebooks/NN_*.ipynb found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_no_notebook_takes_a_value_from_setup(path):
+    # helpers.setup() returns nothing: `device = helpers.setup()` made notebook 09 pick its cpu preset
+    # on every GPU. The device comes from helpers.device().
+    for cell in code_cells(path):
+        source = "".join(cell["source"])
+        assert not re.search(r"=\s*helpers\.setup\(", source), (
+            f"{path.name}: helpers.setup() returns None; use helpers.device() for the device")

@@ -243,6 +243,34 @@ def test_auto_precision_and_compile_follow_the_gpu_generation(monkeypatch, capab
     assert T.resolve(T.config_for("gpu")) == ("cuda", dtype, compiled)
 
 
+def test_under_torchrun_each_process_takes_the_gpu_of_its_local_rank(monkeypatch):
+    monkeypatch.setenv("RANK", "1"), monkeypatch.setenv("WORLD_SIZE", "2"), monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setattr(T, "_cuda_capability", lambda device: (9, 0))
+    monkeypatch.setattr(T, "choose_device", lambda requested: requested if requested != "auto" else "cuda")
+    assert T.resolve(T.config_for("gpu"))[0] == "cuda:1"
+    assert T.resolve(T.config_for("gpu", device="cpu"))[0] == "cpu"
+    for device in ("cuda:0", "mps"):     # every process on one GPU; gloo cannot add up MPS tensors
+        with pytest.raises(T.SettingsError, match="LOCAL_RANK"):
+            T.resolve(T.config_for("gpu", device=device))
+
+
+def test_compiling_before_the_clock_does_not_move_the_random_stream(tmp_path, monkeypatch):
+    # The warm-up runs a forward and backward with dropout; a resumed run must not draw different
+    # masks because of it. (torch.compile itself replaced by the identity: this checks the RNG.)
+    monkeypatch.setattr(torch, "compile", lambda model, **kwargs: model)
+    trainer = T.Trainer(tiny_config(tmp_path, compile="true", dropout=0.2))
+    before = torch.get_rng_state()
+    trainer.warm_up()
+    assert trainer.compiled and torch.equal(torch.get_rng_state(), before)
+
+
+def test_timings_on_a_mac_wait_for_its_gpu(monkeypatch):
+    calls = []
+    monkeypatch.setattr(torch.mps, "synchronize", lambda: calls.append("mps"))
+    T.synchronize("mps"), T.synchronize("cpu")
+    assert calls == ["mps"]
+
+
 def test_auto_on_a_cpu_is_float32_uncompiled():
     assert T.resolve(T.config_for("cpu", device="cpu")) == ("cpu", "float32", False)
 
