@@ -678,6 +678,8 @@ class Trainer:
             return
         try:
             self._compile_now()
+        except torch.OutOfMemoryError:
+            raise                 # not compile's fault: run() explains it
         except Exception as err:  # no C++ compiler, an old GPU...: train uncompiled rather than stop
             print(f"torch.compile failed ({type(err).__name__}); training without it", file=sys.stderr)
             self.compiled = False
@@ -705,6 +707,17 @@ class Trainer:
 
     def run(self):
         """Train until max_steps, the time budget, stop_after or target_loss; returns a summary dict."""
+        try:
+            return self._run()
+        except torch.OutOfMemoryError:    # (the settings that set the size, and what to change)
+            config = self.config
+            raise SettingsError(
+                f"{device_name(self.device)} ran out of memory training {config.n_layers} layers x "
+                f"{config.d_model} wide on batch_size {config.batch_size} x context {config.context} "
+                f"({config.batch_size * config.context:,} tokens a step): try --batch-size "
+                f"{max(1, config.batch_size // 2)}, a shorter --context or a smaller model") from None
+
+    def _run(self):
         config = self.config
         self.warm_up()
         wall_start = time.perf_counter()

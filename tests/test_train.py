@@ -382,3 +382,13 @@ def test_help_names_every_setting_with_what_it_is_and_the_presets_values():
             assert f"--{field.name.replace('_', '-')}" in text and T.SETTING_HELP[field.name] in text
     assert "--batch-size BATCH_SIZE windows per step" in text and "(smoke 16, cpu 12, gpu 128)" in text
     assert "(every preset: 0.99)" in text          # beta2: no preset changes it
+
+
+def test_running_out_of_memory_names_the_settings_to_change(tmp_path, monkeypatch, capsys):
+    def too_big(self, lr):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+    monkeypatch.setattr(T.Trainer, "train_step", too_big)
+    with pytest.raises(T.SettingsError, match=r"ran out of memory .* batch_size 16 x context 32 .* --batch-size 8"):
+        T.train(tiny_config(tmp_path))
+    assert T.main(["--preset", "smoke", "--device", "cpu", "--out-dir", str(tmp_path), "--quiet"]) == 2
+    assert "try --batch-size 8" in capsys.readouterr().err       # the CLI: the message, no traceback
