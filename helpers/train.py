@@ -842,8 +842,10 @@ SETTING_HELP = {
     "eval_interval": "steps between validation measurements",
     "eval_batches": "batches per validation measurement", "final_eval_tokens": "held-out tokens of the final measurement",
     "log_interval": "steps between progress lines", "checkpoint_interval": "steps between checkpoints",
-    "device": "auto, cpu, cuda, cuda:N or mps", "dtype": "auto (bfloat16 on an A100 or newer, float16 on a V100 or T4, else float32), float32, bfloat16 or float16",
-    "compile": "torch.compile: auto (on CUDA GPUs from the V100 on), true or false", "seed": "seed of weights and batches",
+    "device": "auto, cpu, cuda, cuda:N or mps",
+    "dtype": "auto (bfloat16 on an A100 or newer, float16 on a V100 or T4, else float32), float32, bfloat16 or float16",
+    "compile": "torch.compile: auto (on CUDA GPUs from the V100 on), true or false",
+    "seed": "seed of weights and batches",
     "out_dir": "where each run gets its own folder", "run_dir": "this run's folder (default: out-dir/PRESET-DATE-TIME)",
     "quiet": "no progress lines",
 }
