@@ -565,8 +565,8 @@ class Trainer:
     def __init__(self, config, callback=None, resume=None):
         self.config = config
         self.rank, self.world, _ = _distributed()
+        self.device, self.dtype, self.compiled = resolve(config)      # (may refuse the device: before any folder)
         self.run_dir = choose_run_dir(config, resume, claim=self.rank == 0)
-        self.device, self.dtype, self.compiled = resolve(config)
         if self.device == "cpu":
             reuse_freed_memory()
             match_threads_to_cpus(quiet=config.quiet)      # a container limited to fewer CPUs than it sees
