@@ -47,45 +47,52 @@ CHECKPOINT_VERSION = 1
 
 # ====================================================================== settings
 
+def _setting(default, meaning):
+    """A TrainConfig field with what it means (the CLI's --help shows it)."""
+    return dataclasses.field(default=default, metadata={"help": meaning})
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """Every setting of a run. A preset fills them; the command line overrides any of them."""
     preset: str = "cpu"
-    tokens: str = "char"            # "char" (one token per character) or "word"
-    max_words: int = 8000           # word tokens only: the vocabulary's size, besides <unk>
+    tokens: str = _setting("char", "char (one token per character) or word (the word tokenizer of notebook 02)")
+    max_words: int = _setting(8000, "word tokens only: the vocabulary's size, besides <unk>")
     # the model
-    n_layers: int = 4
-    n_heads: int = 4
-    d_model: int = 128
-    context: int = 64
-    dropout: float = 0.0
+    n_layers: int = _setting(4, "Transformer blocks")
+    n_heads: int = _setting(4, "attention heads per block (must divide d-model)")
+    d_model: int = _setting(128, "width of every token's vector")
+    context: int = _setting(64, "tokens the model sees at once")
+    dropout: float = _setting(0.0, "share of activations zeroed while training, in [0, 1)")
     # the optimisation
-    batch_size: int = 12
-    lr: float = 1e-3
-    min_lr_ratio: float = 0.1       # the cosine ends at lr * min_lr_ratio
-    warmup_steps: int = 100
-    weight_decay: float = 0.1
-    beta2: float = 0.99
-    grad_clip: float = 1.0
+    batch_size: int = _setting(12, "windows per step (a step trains on batch-size x context tokens)")
+    lr: float = _setting(1e-3, "peak learning rate")
+    min_lr_ratio: float = _setting(0.1, "the cosine decay ends at lr x this")
+    warmup_steps: int = _setting(100, "steps of linear warm-up")
+    weight_decay: float = _setting(0.1, "AdamW's, on matrices only")
+    beta2: float = _setting(0.99, "AdamW's second-moment decay")
+    grad_clip: float = _setting(1.0, "largest gradient norm (0: no clipping)")
     # how long: whichever comes first (time counts training steps only, not evaluation)
-    max_steps: int = 2000
-    time_budget: float = None       # seconds of training
-    stop_after: int = None          # stop (with a checkpoint) after this many steps of THIS call
-    target_loss: float = None       # stop once the validation loss is at or below this
-    # measuring and saving
-    eval_interval: int = 200        # steps between validation measurements
-    eval_batches: int = 10          # batches per validation measurement (keep it under ~10% of the time)
-    final_eval_tokens: int = 100_000  # tokens of held-out text in the final measurement
-    log_interval: int = 50
-    checkpoint_interval: int = 1000
+    max_steps: int = _setting(2000, "stop after this many steps in all")
+    time_budget: float = _setting(None, "stop after this many seconds of training")
+    stop_after: int = _setting(None, "stop (with a checkpoint) after this many steps of this call")
+    target_loss: float = _setting(None, "stop once the validation loss is at or below this")
+    # measuring and saving (evaluation should stay under ~10% of the time)
+    eval_interval: int = _setting(200, "steps between validation measurements")
+    eval_batches: int = _setting(10, "batches per validation measurement")
+    final_eval_tokens: int = _setting(100_000, "held-out tokens of the final measurement")
+    log_interval: int = _setting(50, "steps between progress lines")
+    checkpoint_interval: int = _setting(1000, "steps between checkpoints")
     # where and how
-    device: str = "auto"            # auto: cuda, then mps, then cpu
-    dtype: str = "auto"             # auto: bfloat16 on an A100 or newer, float16 on a V100/T4, else float32
-    compile: str = "auto"           # auto: torch.compile on CUDA GPUs from the V100 on (on a CPU it measured no faster)
-    seed: int = 0
-    out_dir: str = "runs"
-    run_dir: str = None             # default: out_dir/<preset>-<date>-<time>
-    quiet: bool = False
+    device: str = _setting("auto", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
+    dtype: str = _setting("auto", "auto (bfloat16 on an A100 or newer, float16 on a V100 or T4, else "
+                                  "float32), float32, bfloat16 or float16")
+    compile: str = _setting("auto", "torch.compile: auto (on CUDA GPUs from the V100 on; on a CPU it "
+                                    "measured no faster), true or false")
+    seed: int = _setting(0, "seed of weights and batches")
+    out_dir: str = _setting("runs", "where each run gets its own folder")
+    run_dir: str = _setting(None, "this run's folder (default: out-dir/PRESET-DATE-TIME)")
+    quiet: bool = _setting(False, "no progress lines")
 
     def __post_init__(self):
         for field in dataclasses.fields(self):     # numpy numbers -> plain ones: checkpoints load them
@@ -826,31 +833,6 @@ def train(config, callback=None, resume=None):
 
 # ====================================================================== the command line
 
-SETTING_HELP = {
-    "tokens": "char (one token per character) or word (the word tokenizer of notebook 02)",
-    "max_words": "word tokens only: the vocabulary's size, besides <unk>",
-    "n_layers": "Transformer blocks", "n_heads": "attention heads per block (must divide d-model)",
-    "d_model": "width of every token's vector", "context": "tokens the model sees at once",
-    "dropout": "share of activations zeroed while training, in [0, 1)",
-    "batch_size": "windows per step (a step trains on batch-size x context tokens)",
-    "lr": "peak learning rate", "min_lr_ratio": "the cosine decay ends at lr x this",
-    "warmup_steps": "steps of linear warm-up", "weight_decay": "AdamW's, on matrices only",
-    "beta2": "AdamW's second-moment decay", "grad_clip": "largest gradient norm (0: no clipping)",
-    "max_steps": "stop after this many steps in all", "time_budget": "stop after this many seconds of training",
-    "stop_after": "stop (with a checkpoint) after this many steps of this call",
-    "target_loss": "stop once the validation loss is at or below this",
-    "eval_interval": "steps between validation measurements",
-    "eval_batches": "batches per validation measurement", "final_eval_tokens": "held-out tokens of the final measurement",
-    "log_interval": "steps between progress lines", "checkpoint_interval": "steps between checkpoints",
-    "device": "auto, cpu, cuda, cuda:N or mps",
-    "dtype": "auto (bfloat16 on an A100 or newer, float16 on a V100 or T4, else float32), float32, bfloat16 or float16",
-    "compile": "torch.compile: auto (on CUDA GPUs from the V100 on), true or false",
-    "seed": "seed of weights and batches",
-    "out_dir": "where each run gets its own folder", "run_dir": "this run's folder (default: out-dir/PRESET-DATE-TIME)",
-    "quiet": "no progress lines",
-}
-
-
 def add_setting_flags(parser, names=None):
     """One --flag per TrainConfig setting (or those named), each saying what it is and what the presets use."""
     for field in dataclasses.fields(TrainConfig):
@@ -861,7 +843,7 @@ def add_setting_flags(parser, names=None):
             in_presets = f"every preset: {'none' if field.default is None else field.default}"
         else:
             in_presets = ", ".join(f"{preset} {'none' if value is None else value}" for preset, value in used.items())
-        help_text = SETTING_HELP[field.name] + ("" if field.name in ("run_dir", "quiet") else f" ({in_presets})")
+        help_text = field.metadata["help"] + ("" if field.name in ("run_dir", "quiet") else f" ({in_presets})")
         flag = "--" + field.name.replace("_", "-")
         if field.type is bool:
             parser.add_argument(flag, action="store_true", default=None, help=help_text)
