@@ -9,6 +9,7 @@ Built in notebook 00_welcome: ``setup`` and ``device``.
 import importlib
 import math
 import os
+import pkgutil
 import platform
 import random
 import sys
@@ -16,10 +17,9 @@ from pathlib import Path
 
 __all__ = ["setup", "device", "describe_environment", "cpu_quota", "match_threads_to_cpus"]
 
-_SUBMODULES = {
-    "attention", "backprop", "bench", "embeddings", "exercises", "itdata", "model",
-    "plots", "rnn", "text", "train", "widgets",
-}
+# Every module and sub-package in this folder, read from the folder itself: a new module is
+# reachable as `helpers.<name>` the moment its file exists, with no list to keep up to date.
+_SUBMODULES = frozenset(module.name for module in pkgutil.iter_modules(__path__))
 
 
 def __getattr__(name):

@@ -1,5 +1,6 @@
 """helpers.setup, helpers.device and the lazy submodules (helpers/__init__.py)."""
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,6 +37,17 @@ def test_submodules_load_lazily_and_unknown_names_fail_clearly():
     assert helpers.exercises.check is not None
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
         helpers.nonsense
+
+
+def test_every_module_in_the_package_folder_is_reachable_as_an_attribute():
+    # Read the folder independently of the loader: a file the loader missed fails here.
+    folder = Path(helpers.__file__).parent
+    names = {path.stem for path in folder.glob("*.py") if path.stem != "__init__"}
+    names |= {path.parent.name for path in folder.glob("*/__init__.py")}
+    assert {"itmodel", "train", "widgets", "exercises"} <= names
+    for name in sorted(names):
+        module = getattr(helpers, name)
+        assert module.__name__ == f"helpers.{name}"
 
 
 def test_print_options_round_floats():
