@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["softmax", "scaled_dot_product_attention", "causal_mask", "MultiHeadAttention",
+__all__ = ["softmax", "scaled_dot_product_attention", "causal_mask", "MultiHeadAttention", "KVCache",
            "detective_example"]
 
 
@@ -178,6 +178,14 @@ def causal_mask(T, like=None, device=None):
 
 # ---------------------------------------------------------------------- multi-head attention (03)
 
+def check_heads(d_model, n_heads):
+    """The rule of several heads, kept here once (attention, GPTConfig and TrainConfig call it):
+    each head gets d_model // n_heads features, so n_heads must be at least 1 and divide d_model."""
+    if n_heads < 1 or d_model % n_heads != 0:
+        raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads}), at least 1 head: "
+                         "each head gets d_model // n_heads features")
+
+
 class MultiHeadAttention(nn.Module):
     """Several attention heads side by side ("several detectives"), then one output projection.
 
@@ -188,14 +196,14 @@ class MultiHeadAttention(nn.Module):
     weights (B, H, T, T) or None). mask: boolean, True = may attend, broadcastable to (B, H, T, T).
     Without weights it calls PyTorch's fused attention; with them, the course's own
     `scaled_dot_product_attention` (the returned weights are before dropout).
+    cache: a `KVCache` (generation, notebook 09). The new tokens' keys and values are added to it,
+    and the queries attend to every key it holds; a causal query sees the earlier tokens and itself.
     Built in notebook 03_attention; used by the Transformer block of notebook 07.
     """
 
     def __init__(self, d_model, n_heads, dropout=0.0, bias=True):
         super().__init__()
-        if n_heads < 1 or d_model % n_heads != 0:
-            raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads}), at least 1 head: "
-                             "each head gets d_model // n_heads features")
+        check_heads(d_model, n_heads)
         self.d_model, self.n_heads, self.d_head = d_model, n_heads, d_model // n_heads
         self.dropout = dropout
         self.qkv = nn.Linear(d_model, 3 * d_model, bias=bias)   # q, k, v for all heads at once
@@ -204,7 +212,7 @@ class MultiHeadAttention(nn.Module):
     def _split_heads(self, t, B, T):
         return t.view(B, T, self.n_heads, self.d_head).transpose(1, 2)   # (B, T, C) -> (B, H, T, Dh)
 
-    def forward(self, x, causal=False, mask=None, need_weights=False):
+    def forward(self, x, causal=False, mask=None, need_weights=False, cache=None):
         if x.ndim != 3 or x.shape[-1] != self.d_model:
             raise ValueError(f"x must be (batch, length, d_model={self.d_model}), got {_shape(x)}")
         check_layer_input(x, self.qkv.weight, "MultiHeadAttention")
@@ -216,6 +224,8 @@ class MultiHeadAttention(nn.Module):
             _check_mask_shape(mask, (B, self.n_heads, T, T))         # before it meets the causal rule
         q, k, v = self.qkv(x).split(C, dim=-1)                          # 3 x (B, T, C)
         q, k, v = (self._split_heads(t, B, T) for t in (q, k, v))        # 3 x (B, H, T, Dh)
+        if cache is not None:
+            return self._attend_with_cache(q, k, v, cache, causal, mask, need_weights)
         if causal and mask is not None:
             mask = mask & causal_mask(T, like=x)                         # both rules at once
         dropout_p = self.dropout if self.training else 0.0
@@ -232,6 +242,42 @@ class MultiHeadAttention(nn.Module):
             weights = None
         out = out.transpose(1, 2).reshape(B, T, C)                      # heads side by side again
         return self.proj(out), weights
+
+    def _attend_with_cache(self, q, k, v, cache, causal, mask, need_weights):
+        # Generation: the keys and values of the earlier tokens come from the cache, not recomputed.
+        if mask is not None or need_weights or (self.training and self.dropout):
+            raise ValueError("a KV cache is for generation: no mask, no need_weights, no dropout (model.eval())")
+        B, _, T, _ = q.shape
+        past = len(cache)
+        k, v = cache.append(k, v)                                       # 2 x (B, H, past + T, Dh)
+        if causal and past and T > 1:   # new token i sees the cached tokens and the new ones up to itself
+            mask = causal_mask(past + T, like=q)[past:]                 # (T, past + T)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,   # (B, H, T, Dh)
+                                             is_causal=causal and not past)
+        return self.proj(out.transpose(1, 2).reshape(B, T, self.d_model)), None
+
+
+class KVCache:
+    """The keys and values one attention layer has computed so far, kept for the tokens to come.
+
+    When a model writes text one token at a time, the earlier tokens' keys and values do not
+    change (a causal token never looks ahead), so each new token computes only its own and reads
+    the rest from here: 2 x T x d_model numbers per layer (notebook 06 counts them). Notebook 09.
+    """
+
+    def __init__(self):
+        self.keys = self.values = None                                  # (B, H, T, Dh) each
+
+    def __len__(self):
+        return 0 if self.keys is None else self.keys.shape[2]
+
+    def append(self, k, v):                                             # (B, H, T_new, Dh) each
+        if self.keys is None:
+            self.keys, self.values = k, v
+        else:
+            self.keys = torch.cat([self.keys, k], dim=2)
+            self.values = torch.cat([self.values, v], dim=2)
+        return self.keys, self.values
 
 
 # ------------------------------------------------------------- the detectives' toy example (03)

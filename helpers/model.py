@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from helpers.attention import MultiHeadAttention, check_layer_input
+from helpers.attention import KVCache, MultiHeadAttention, check_heads, check_layer_input
 
 
 class LayerNorm(nn.Module):
@@ -70,7 +70,7 @@ class Block(nn.Module):
     causal=False (the encoder of notebook 08) lets every token see the whole sentence.
     forward(x, mask=None, need_weights=False) returns x, or (x, attention weights (B, H, T, T))
     when need_weights=True. `mask` (boolean, True = may attend) is added to the causal rule, for
-    example to hide padding.
+    example to hide padding. `cache`: the attention's `KVCache` when generating (notebook 09).
     """
 
     def __init__(self, d_model, n_heads, dropout=0.0, causal=True):
@@ -81,9 +81,9 @@ class Block(nn.Module):
         self.ln2 = LayerNorm(d_model)
         self.mlp = MLP(d_model, dropout=dropout)
 
-    def forward(self, x, mask=None, need_weights=False):         # x: (B, T, C)
+    def forward(self, x, mask=None, need_weights=False, cache=None):   # x: (B, T, C)
         attended, weights = self.attn(self.ln1(x), causal=self.causal, mask=mask,
-                                      need_weights=need_weights)
+                                      need_weights=need_weights, cache=cache)
         x = x + attended                                         # residual: (B, T, C)
         x = x + self.mlp(self.ln2(x))                            # residual: (B, T, C)
         return (x, weights) if need_weights else x
@@ -133,14 +133,15 @@ class GPTConfig:
     dropout: float = 0.0
 
     def __post_init__(self):
-        if self.n_heads < 1 or self.d_model % self.n_heads != 0:
-            raise ValueError(f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
+        check_heads(self.d_model, self.n_heads)
 
 
 class GPT(nn.Module):
     """A decoder-only Transformer that predicts the next token at every position.
 
     forward(idx (B, T) of token ids, targets (B, T) or None) -> (logits (B, T, V), loss or None).
+    forward(idx, caches=one KVCache per block) is the generation path: idx holds only the tokens
+    after those already in the caches, and their positions follow on from them.
     The output head shares its weight with the token embedding ("weight tying"): the same vector
     that stands for a token going in scores it coming out, and the model has V x C fewer numbers.
     Built in notebook 09_gpt_on_gpu.
@@ -177,7 +178,7 @@ class GPT(nn.Module):
             nn.init.normal_(block.attn.proj.weight, mean=0.0, std=std)
             nn.init.normal_(block.mlp.down.weight, mean=0.0, std=std)
 
-    def forward(self, idx, targets=None):
+    def forward(self, idx, targets=None, caches=None):
         if idx.ndim != 2:
             raise ValueError(f"idx must be (batch, length) token ids, got shape {tuple(idx.shape)}")
         check_token_ids(idx, self.config.vocab_size)
@@ -185,14 +186,15 @@ class GPT(nn.Module):
             raise ValueError(f"targets must have idx's shape {tuple(idx.shape)} (the next token at every "
                              f"position: y is x shifted by one, both of length T), got {tuple(targets.shape)}")
         B, T = idx.shape
-        if T > self.config.context:
-            raise ValueError(f"the sequence has {T} tokens, but the model reads at most "
+        past = len(caches[0]) if caches else 0                             # tokens already cached
+        if past + T > self.config.context:
+            raise ValueError(f"the sequence has {past + T} tokens, but the model reads at most "
                              f"context={self.config.context}: crop it to the last {self.config.context}")
-        positions = torch.arange(T, device=idx.device)                      # (T,)
+        positions = torch.arange(past, past + T, device=idx.device)         # (T,)
         x = self.token_embedding(idx) + self.position_embedding(positions)  # (B, T, C)
         x = self.dropout(x)
-        for block in self.blocks:
-            x = block(x)                                                    # (B, T, C)
+        for block, cache in zip(self.blocks, caches or [None] * len(self.blocks)):
+            x = block(x, cache=cache)                                       # (B, T, C)
         logits = self.head(self.final_norm(x))                              # (B, T, V)
         if targets is None:
             return logits, None
@@ -233,13 +235,30 @@ def check_sampling(temperature, top_k):
         raise ValueError(f"top_k must be a whole number of at least 1, or None to keep every token; got {top_k!r}")
 
 
+def next_token_probabilities(logits, temperature=1.0, top_k=None):
+    """Logits (..., V) -> the probabilities generate samples from (..., V), each row summing to 1.
+
+    Divided by the temperature (below 1 sharpens, above 1 flattens: notebook 04), then every
+    token outside the top_k likeliest set to -inf, so softmax gives it 0. Notebook 09's bars use it.
+    """
+    check_sampling(temperature, top_k)
+    logits = torch.as_tensor(logits).float() / temperature                 # (..., V)
+    if top_k is not None and top_k < logits.shape[-1]:
+        kth_best = torch.topk(logits, top_k).values[..., -1:]              # (..., 1)
+        logits = logits.masked_fill(logits < kth_best, float("-inf"))
+    return F.softmax(logits, dim=-1)                                       # (..., V)
+
+
 @torch.no_grad()
-def generate(model, idx, max_new_tokens, temperature=1.0, top_k=None, generator=None):
+def generate(model, idx, max_new_tokens, temperature=1.0, top_k=None, generator=None, use_cache=True):
     """Continue each sequence in idx (B, T) by max_new_tokens sampled tokens -> (B, T + max_new_tokens).
 
     temperature < 1 sharpens the next-token distribution, > 1 flattens it; top_k keeps only the
-    k likeliest tokens. `generator` (a torch.Generator) makes the samples repeatable. Built in
-    notebook 09_gpt_on_gpu.
+    k likeliest tokens. `generator` (a torch.Generator) makes the samples repeatable.
+    use_cache: keep every layer's keys and values (a KVCache), so each new token runs through the
+    model alone instead of the whole text again; the tokens come out the same. The model reads at
+    most `context` tokens, and its positions are absolute: once the text is longer, each step
+    reads the last `context` tokens afresh, as without a cache. Built in notebook 09_gpt_on_gpu.
     """
     check_sampling(temperature, top_k)
     if idx.ndim != 2 or idx.shape[1] == 0:
@@ -247,15 +266,15 @@ def generate(model, idx, max_new_tokens, temperature=1.0, top_k=None, generator=
                          f"{tuple(idx.shape)}" + (": for one sequence use idx[None]" if idx.ndim == 1 else ""))
     was_training = model.training
     model.eval()
-    context = model.config.context
+    context, caches = model.config.context, None
     for _ in range(max_new_tokens):
-        logits, _ = model(idx[:, -context:])                  # (B, T, V): only the last position matters
-        logits = logits[:, -1, :].float() / temperature        # (B, V)
-        if top_k is not None:
-            kth_best = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]  # (B, 1)
-            logits = logits.masked_fill(logits < kth_best, float("-inf"))
-        probs = F.softmax(logits, dim=-1)                      # (B, V)
-        next_token = torch.multinomial(probs, 1, generator=generator)  # (B, 1)
-        idx = torch.cat([idx, next_token], dim=1)              # (B, T + 1)
+        if caches and len(caches[0]) < context:             # the cache has room: feed the newest token
+            logits, _ = model(idx[:, -1:], caches=caches)   # (B, 1, V)
+        else:                                               # the start, or a full window: read it whole
+            caches = [KVCache() for _ in model.blocks] if use_cache else None
+            logits, _ = model(idx[:, -context:], caches=caches)   # (B, T, V): only the last position matters
+        probs = next_token_probabilities(logits[:, -1, :], temperature, top_k)   # (B, V)
+        next_token = torch.multinomial(probs, 1, generator=generator)            # (B, 1)
+        idx = torch.cat([idx, next_token], dim=1)                                # (B, T + 1)
     model.train(was_training)
     return idx

@@ -449,24 +449,6 @@ def it_sentence_widget(model):
 
 # ====================================================================== 09_gpt_on_gpu
 
-def next_token_probabilities(logits, temperature=1.0, top_k=None):
-    """Next-token probabilities from one row of logits (V,), at a temperature, keeping the top_k.
-
-    NumPy in, NumPy out, summing to 1. The same rule as helpers.model.generate (notebook 09).
-    """
-    from helpers.model import check_sampling
-    check_sampling(temperature, top_k)
-    logits = np.asarray(logits, dtype=np.float64)
-    if logits.ndim != 1:
-        raise ValueError(f"logits must be one row (vocab_size,), got shape {logits.shape}: pick a row first")
-    logits = logits / temperature
-    if top_k is not None and top_k < logits.size:
-        kth_best = np.sort(logits)[-top_k]
-        logits = np.where(logits < kth_best, -np.inf, logits)
-    weights = np.exp(logits - logits.max())
-    return weights / weights.sum()
-
-
 def show_token(token):
     """A token as it reads in a label: a space as '␣', a line break as '⏎'."""
     return token.replace(" ", "␣").replace("\n", "⏎")
@@ -476,7 +458,7 @@ def sampling_view(model, tokenizer, prompt, temperature=1.0, top_k=None, n_new=1
     """What the sampling widget shows: (labels, probabilities of the n_bars likeliest next tokens,
     a sampled continuation of the prompt). Seeded: the same settings give the same text."""
     import torch
-    from helpers.model import generate
+    from helpers.model import generate, next_token_probabilities
 
     device = next(model.parameters()).device
     ids = tokenizer.encode(prompt)
@@ -485,8 +467,8 @@ def sampling_view(model, tokenizer, prompt, temperature=1.0, top_k=None, n_new=1
     idx = torch.tensor([ids], dtype=torch.long, device=device)                 # (1, T)
     model.eval()
     with torch.no_grad():
-        logits = model(idx[:, -model.config.context:])[0][0, -1].float().cpu().numpy()  # (V,)
-    probs = next_token_probabilities(logits, temperature, top_k)
+        logits = model(idx[:, -model.config.context:])[0][0, -1]          # (V,)
+    probs = next_token_probabilities(logits, temperature, top_k).cpu().numpy()   # generate's own rule
     order = np.argsort(-probs)[:n_bars]
     labels = [show_token(tokenizer.decode([int(i)])) for i in order]
     generator = torch.Generator(device=device).manual_seed(seed)

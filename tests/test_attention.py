@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers.attention import (MultiHeadAttention, causal_mask, detective_example, scaled_dot_product_attention,
-                               softmax)
+from helpers.attention import (KVCache, MultiHeadAttention, causal_mask, detective_example,
+                               scaled_dot_product_attention, softmax)
 
 TOL = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
 
@@ -257,6 +257,34 @@ def test_mha_dropout_only_in_training():
     mha.train()
     assert not torch.allclose(mha(x)[0], mha(x)[0])
     assert not torch.allclose(mha(x, need_weights=True)[0], mha(x, need_weights=True)[0])
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_mha_with_a_kv_cache_equals_one_pass(causal):
+    # Fed in pieces (three tokens, one, then two at once) through a cache, the output is the output
+    # of one pass over all six; the cache holds every key and value seen.
+    torch.manual_seed(5)
+    mha = MultiHeadAttention(d_model=12, n_heads=3).double().eval()
+    x = torch.randn(2, 6, 12, dtype=torch.float64)
+    cache = KVCache()
+    pieces = [mha(x[:, a:b], causal=causal, cache=cache) for a, b in [(0, 3), (3, 4), (4, 6)]]
+    assert all(weights is None for _, weights in pieces) and len(cache) == 6
+    if causal:        # a causal token sees only what came before it: the same as one pass
+        torch.testing.assert_close(torch.cat([out for out, _ in pieces], dim=1), mha(x, causal=True)[0])
+    else:             # without the causal rule each piece sees only the keys so far: its last query agrees
+        torch.testing.assert_close(pieces[-1][0], mha(x)[0][:, 4:])
+    torch.testing.assert_close(cache.keys, mha.qkv(x)[..., 12:24].view(2, 6, 3, 4).transpose(1, 2))
+
+
+def test_mha_kv_cache_refuses_what_generation_does_not_use():
+    mha = MultiHeadAttention(8, 2, dropout=0.1)
+    x = torch.randn(1, 3, 8)
+    with pytest.raises(ValueError, match="KV cache is for generation"):
+        mha(x, causal=True, cache=KVCache())                   # training mode with dropout
+    mha.eval()
+    for options in (dict(need_weights=True), dict(mask=torch.ones(1, 1, 3, 3, dtype=torch.bool))):
+        with pytest.raises(ValueError, match="KV cache is for generation"):
+            mha(x, causal=True, cache=KVCache(), **options)
 
 
 # ------------------------------------------------------------------- the detectives' example (03)

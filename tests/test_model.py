@@ -137,7 +137,8 @@ def test_dropout_only_in_training():
 
 
 # ---- GPT tests (notebook 09) ----
-from helpers.model import GPT, GPTConfig, generate  # noqa: E402  (the GPT section's imports)
+from helpers.attention import KVCache  # noqa: E402  (the GPT section's imports)
+from helpers.model import GPT, GPTConfig, generate, next_token_probabilities  # noqa: E402
 
 
 def small_gpt(**sizes):
@@ -214,6 +215,72 @@ def test_generate_respects_length_vocabulary_top_k_and_seed():
         generate(model, torch.zeros(3, dtype=torch.long), 1)
     with pytest.raises(ValueError, match="at least one token"):
         generate(model, torch.zeros(1, 0, dtype=torch.long), 1)
+
+
+def test_next_token_probabilities_temperature_and_top_k():
+    logits = torch.tensor([2.0, 1.0, 0.0, -1.0])
+    plain = next_token_probabilities(logits)
+    assert plain.sum().item() == pytest.approx(1.0) and plain.argmax() == 0
+    assert next_token_probabilities(logits, 0.5)[0] > plain[0] > next_token_probabilities(logits, 2.0)[0]
+    kept = next_token_probabilities(logits, top_k=2)
+    assert (kept[2:] == 0).all() and kept.sum().item() == pytest.approx(1.0)
+    torch.testing.assert_close(kept[:2], torch.softmax(logits[:2], dim=-1))    # the two kept, renormalised
+    torch.testing.assert_close(next_token_probabilities(logits, 0.7), torch.softmax(logits / 0.7, dim=-1))
+    rows = torch.stack([logits, logits.flip(0)])                                # (2, V): row by row
+    assert next_token_probabilities(rows, top_k=1).argmax(-1).tolist() == [0, 3]
+    assert torch.equal(next_token_probabilities(logits, top_k=9), plain)       # more than V: all kept
+    assert next_token_probabilities([2.0, 1.0]).sum().item() == pytest.approx(1.0)  # a list or NumPy row too
+    for settings, message in [((0.0, None), "temperature must be above 0"), ((-1.0, None), "temperature"),
+                              ((1.0, 0), "top_k must be"), ((1.0, -1), "top_k must be"), ((1.0, True), "top_k")]:
+        with pytest.raises(ValueError, match=message):        # the same rules as generate
+            next_token_probabilities(logits, *settings)
+
+
+def cached_and_uncached(model, start, n, **sampling):
+    return [generate(model, start, n, generator=torch.Generator().manual_seed(0), use_cache=use_cache, **sampling)
+            for use_cache in (True, False)]
+
+
+@pytest.mark.parametrize("prompt_length, new_tokens", [(1, 15), (3, 30), (16, 5), (25, 8)])
+@pytest.mark.parametrize("sampling", [dict(top_k=1), dict(temperature=0.8, top_k=4), dict(temperature=1.5)])
+def test_generation_with_a_kv_cache_equals_generation_without(prompt_length, new_tokens, sampling):
+    # Greedy (top_k=1) and sampled with the same seed; prompts shorter than the context, exactly
+    # as long, and longer (cropped to the last 16 tokens); runs that fill the cache and go past it.
+    model = small_gpt().double()          # float64: a near-tie cannot round two ways
+    start = torch.randint(0, 11, (3, prompt_length), generator=torch.Generator().manual_seed(prompt_length))
+    cached, uncached = cached_and_uncached(model, start, new_tokens, **sampling)
+    assert cached.shape == (3, prompt_length + new_tokens) and torch.equal(cached[:, :prompt_length], start)
+    assert torch.equal(cached, uncached)
+
+
+def test_generation_with_a_kv_cache_equals_without_in_float32_too():
+    model = small_gpt()
+    start = torch.randint(0, 11, (4, 2), generator=torch.Generator().manual_seed(0))
+    cached, uncached = cached_and_uncached(model, start, 40, temperature=0.9)
+    assert torch.equal(cached, uncached)
+
+
+def test_cached_logits_equal_the_full_forward_pass():
+    # Fed in pieces (a prompt, single tokens, then several at once), the cache gives the logits
+    # that one pass over the whole sequence gives, at every position.
+    model = small_gpt().eval()
+    idx = torch.randint(0, 11, (2, 16), generator=torch.Generator().manual_seed(3))
+    caches = [KVCache() for _ in model.blocks]
+    pieces = [idx[:, :5]] + [idx[:, t:t + 1] for t in range(5, 12)] + [idx[:, 12:]]
+    with torch.no_grad():
+        by_pieces = torch.cat([model(piece, caches=caches)[0] for piece in pieces], dim=1)
+        torch.testing.assert_close(by_pieces, model(idx)[0], rtol=1e-5, atol=1e-5)
+    assert [len(cache) for cache in caches] == [16, 16]
+    assert caches[0].keys.shape == (2, 2, 16, 16)                       # (B, H, T, d_model / H)
+    with pytest.raises(ValueError, match="17 tokens.*context=16"):      # the position table ends at 16
+        model(idx[:, :1], caches=caches)
+
+
+def test_generate_with_and_without_cache_leaves_the_model_as_it_was():
+    model = small_gpt(dropout=0.1)
+    model.train()
+    generate(model, torch.zeros(1, 2, dtype=torch.long), 5)
+    assert model.training                                               # eval while generating, then back
 
 
 def test_flops_per_token_counts_six_per_weight_plus_attention():
