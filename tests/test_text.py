@@ -5,6 +5,7 @@ import random
 
 import numpy as np
 import pytest
+import torch
 
 from helpers import text
 
@@ -97,7 +98,7 @@ def test_a_damaged_cache_file_is_rebuilt(private_cache, plays, monkeypatch):
     assert text.load_plays() == plays
     assert len(conversions) == 6, "each damaged file is converted again, exactly once"
     assert text.load_plays() == plays and len(conversions) == 6, "a good cache file is read, not rebuilt"
-    assert not [p for p in private_cache.iterdir() if p.name.endswith(".tmp")], "temporary files left behind"
+    assert not [p for p in private_cache.iterdir() if ".tmp" in p.name], "temporary files left behind"
 
 
 def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):
@@ -213,7 +214,6 @@ def test_missing_cache_folder_permission_still_works(monkeypatch, tmp_path, play
 
 
 def test_decode_names_a_batch_and_ids_outside_the_vocabulary():
-    import torch
     tokenizer = text.CharTokenizer.from_text("abc")
     with pytest.raises(ValueError, match=r"one sequence of ids, got shape \(1, 2\).*out\[0\]"):
         tokenizer.decode(torch.tensor([[0, 1]]))                     # what generate returns
@@ -227,3 +227,56 @@ def test_decode_names_a_batch_and_ids_outside_the_vocabulary():
     with pytest.raises(ValueError, match="one sequence of ids"):
         words.decode([[1, 2]])
     assert tokenizer.decode(torch.tensor([2, 0])) == "ca" and tokenizer.decode([]) == ""
+
+
+# ---------------------------------------------------------------------- the plays as token ids (09)
+
+def test_token_ids_are_encoded_once_then_read_from_the_cache(private_cache, monkeypatch):
+    calls = []
+    def small_split():
+        calls.append(1)
+        return "to be or not to be\n", "that is the question\n"
+    monkeypatch.setattr(text, "train_validation_text", small_split)
+    first = text.load_token_ids("char")
+    second = text.load_token_ids("char")
+    assert len(calls) == 1 and torch.equal(first.train, second.train)
+    assert first.train.dtype == torch.uint8 and first.tokenizer.decode(first.validation.tolist()) == "that is the question\n"
+    words = text.load_token_ids("word", max_words=3)
+    assert words.vocab_size == 4 and words.train.dtype == torch.uint8        # 3 words and <unk>
+    assert text.smallest_int_dtype(300) == torch.int16 and text.smallest_int_dtype(40_000) == torch.int32
+    assert len(list(private_cache.glob("gpt-tokens-*.pt"))) == 2
+    with pytest.raises(ValueError, match="'char' or 'word'"):
+        text.load_token_ids("bytes")
+
+
+def test_batches_are_windows_shifted_by_one():
+    tokens = torch.arange(100, dtype=torch.int16)
+    x, y = text.get_batch(tokens, batch_size=5, context=8, generator=torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (5, 8) and x.dtype == torch.int64
+    assert torch.equal(y[:, :-1], x[:, 1:]) and torch.equal(y[:, -1], x[:, -1] + 1)
+    with pytest.raises(ValueError, match="too few"):
+        text.get_batch(tokens[:8], 2, 8)
+
+
+def test_evaluation_batches_are_fixed_and_whole():
+    tokens = torch.arange(1000)
+    first = list(text.evaluation_batches(tokens, 4, 10, 200))
+    second = list(text.evaluation_batches(tokens, 4, 10, 200))
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(first, second))
+    assert all(x.shape == (4, 10) for x, _ in first) and sum(len(x) for x, _ in first) == 20
+
+
+def test_evaluation_asking_for_more_than_the_text_gets_whole_batches_of_what_there_is():
+    tokens = torch.arange(1000)                 # 99 windows of 10 (+1): 24 whole batches of 4
+    batches = list(text.evaluation_batches(tokens, 4, 10, 10**6))
+    assert all(x.shape == (4, 10) for x, _ in batches) and len(batches) == 24
+    assert text.evaluation_windows(1000, 4, 10, 10**6) == 96
+    with pytest.raises(ValueError, match="too few for one batch"):
+        text.evaluation_windows(30, 4, 10, 100)
+
+
+def test_a_two_dimensional_text_or_a_list_is_explained():
+    with pytest.raises(ValueError, match=r"1-D torch tensor.*got \(1, 100\)"):
+        text.get_batch(torch.arange(100)[None], 2, 8)
+    with pytest.raises(ValueError, match="got list"):
+        text.get_batch(list(range(100)), 2, 8)

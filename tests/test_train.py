@@ -1,4 +1,4 @@
-"""Tests of helpers/train.py: data, schedule, checkpoints, resume, DDP, the smoke preset (notebook 09)."""
+"""Tests of helpers/train.py: settings, schedule, the loop, resume, DDP, the CLI, the smoke preset (notebook 09)."""
 import dataclasses
 import json
 import math
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers import train as T
+from helpers import text, train as T
+from helpers.hardware import fast_dtype
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,6 +24,16 @@ def tiny_config(tmp_path, **overrides):
 
 # ---------------------------------------------------------------------- data and schedule
 
+def test_the_names_notebook_09_imports_are_still_here_after_the_split():
+    # The loop's pieces moved to their own modules (text, hardware, checkpoints); notebook 09 and
+    # older code import them from helpers.train, so they stay importable from here, the same objects.
+    for name in ("get_batch", "learning_rate", "make_optimizer", "load_data", "config_for", "TrainConfig",
+                 "train", "Trainer", "load_model", "evaluate", "choose_device", "CheckpointError",
+                 "SettingsError", "device_name", "resolve", "synchronize", "add_setting_flags", "PRESETS"):
+        assert hasattr(T, name), name
+    assert T.get_batch is text.get_batch and T.load_data is text.load_token_ids
+
+
 def test_data_is_small_integers_with_held_out_plays():
     data = T.load_data("char")
     assert data.train.dtype == torch.uint8 and data.validation.dtype == torch.uint8
@@ -30,32 +41,6 @@ def test_data_is_small_integers_with_held_out_plays():
     assert int(data.train.max()) < data.vocab_size <= 100
     snippet = data.tokenizer.decode(data.validation[:300].tolist())
     assert data.tokenizer.encode(snippet) == data.validation[:300].tolist()
-
-
-def test_batches_are_windows_shifted_by_one():
-    tokens = torch.arange(100, dtype=torch.int16)
-    x, y = T.get_batch(tokens, batch_size=5, context=8, generator=torch.Generator().manual_seed(0))
-    assert x.shape == y.shape == (5, 8) and x.dtype == torch.int64
-    assert torch.equal(y[:, :-1], x[:, 1:]) and torch.equal(y[:, -1], x[:, -1] + 1)
-    with pytest.raises(ValueError, match="too few"):
-        T.get_batch(tokens[:8], 2, 8)
-
-
-def test_evaluation_batches_are_fixed_and_whole():
-    tokens = torch.arange(1000)
-    first = list(T.evaluation_batches(tokens, 4, 10, 200))
-    second = list(T.evaluation_batches(tokens, 4, 10, 200))
-    assert all(torch.equal(a[0], b[0]) for a, b in zip(first, second))
-    assert all(x.shape == (4, 10) for x, _ in first) and sum(len(x) for x, _ in first) == 20
-
-
-def test_evaluation_asking_for_more_than_the_text_gets_whole_batches_of_what_there_is():
-    tokens = torch.arange(1000)                 # 99 windows of 10 (+1): 24 whole batches of 4
-    batches = list(T.evaluation_batches(tokens, 4, 10, 10**6))
-    assert all(x.shape == (4, 10) for x, _ in batches) and len(batches) == 24
-    assert T.evaluation_windows(1000, 4, 10, 10**6) == 96
-    with pytest.raises(ValueError, match="too few for one batch"):
-        T.evaluation_windows(30, 4, 10, 100)
 
 
 def test_learning_rate_warms_up_then_decays_to_the_floor():
@@ -98,21 +83,14 @@ def test_checkpoint_reloads_to_the_same_outputs(tmp_path):
     assert not list((tmp_path / "run").glob("*.tmp*"))       # the temporary file was renamed away
 
 
-def test_damaged_foreign_and_mismatched_checkpoints_give_clear_errors(tmp_path, capsys):
+def test_a_mismatched_or_damaged_checkpoint_stops_the_run_with_a_message(tmp_path, capsys):
+    # (the kinds of unusable file and their messages: tests/test_checkpoints.py)
     T.train(tiny_config(tmp_path, run_dir=str(tmp_path / "run"), max_steps=2))
+    with pytest.raises(T.CheckpointError, match="different model"):
+        T.train(tiny_config(tmp_path, run_dir=str(tmp_path / "run"), d_model=32), resume=tmp_path / "run")
     good = (tmp_path / "run" / "checkpoint.pt").read_bytes()
     damaged = tmp_path / "damaged.pt"
     damaged.write_bytes(good[: len(good) // 2])
-    with pytest.raises(T.CheckpointError, match="damaged"):
-        T.read_checkpoint(damaged)
-    foreign = tmp_path / "foreign.pt"
-    torch.save({"weights": torch.zeros(3)}, foreign)
-    with pytest.raises(T.CheckpointError, match="not written by helpers.train"):
-        T.read_checkpoint(foreign)
-    with pytest.raises(T.CheckpointError, match="no checkpoint"):
-        T.read_checkpoint(tmp_path / "missing.pt")
-    with pytest.raises(T.CheckpointError, match="different model"):
-        T.train(tiny_config(tmp_path, run_dir=str(tmp_path / "run"), d_model=32), resume=tmp_path / "run")
     assert T.main(["--resume", str(damaged)]) == 2                 # the CLI says so and stops
     assert "damaged" in capsys.readouterr().err
 
@@ -133,13 +111,6 @@ def test_a_new_run_never_replaces_an_earlier_runs_checkpoint(tmp_path):
     with pytest.raises(T.CheckpointError):
         T.Trainer(tiny_config(tmp_path, run_dir=str(tmp_path / "run"), seed=123))
     assert torch.equal(torch.get_rng_state(), rng_before)           # refused before seeding anything
-
-
-def test_default_run_folders_never_collide(tmp_path, monkeypatch):
-    monkeypatch.setattr(T.time, "strftime", lambda _format: "20260101-000000")   # one second for all
-    first, second = T.fresh_run_dir(tmp_path, "smoke"), T.fresh_run_dir(tmp_path, "smoke")
-    assert first.name == "smoke-20260101-000000" and second.name == "smoke-20260101-000000-2"
-    assert first.is_dir() and second.is_dir()                      # each claimed by creating it
 
 
 def test_settings_that_would_fail_deep_in_a_run_are_refused_at_once():
@@ -166,23 +137,6 @@ def test_numpy_numbers_in_settings_become_plain_ones_a_checkpoint_can_hold(tmp_p
     assert type(config.lr) is float and type(config.batch_size) is int
     T.train(config)
     assert T.load_model(tmp_path / "run")[2]["train_config"]["batch_size"] == 4   # loads with weights_only
-
-
-def test_a_pickled_model_and_a_two_dimensional_text_are_explained(tmp_path):
-    pickled = tmp_path / "whole_model.pt"
-    torch.save(torch.nn.Linear(2, 2), pickled)                   # torch.save(model), not a state dict
-    with pytest.raises(T.CheckpointError, match=r"Python objects that a safe load refuses.*torch.save\(model\)") as caught:
-        T.read_checkpoint(pickled)
-    assert "whole model" in str(caught.value) and "\x1b" not in str(caught.value)   # no terminal colour codes
-    noise = tmp_path / "noise.pt"
-    noise.write_bytes(b"\x1b[1m not a checkpoint at all \x1b[0m\nsecond line")
-    with pytest.raises(T.CheckpointError, match="damaged or not a PyTorch file") as caught:
-        T.read_checkpoint(noise)
-    assert "\n" not in str(caught.value)                           # one line of the cause, not a page
-    with pytest.raises(ValueError, match=r"1-D torch tensor.*got \(1, 100\)"):
-        T.get_batch(torch.arange(100)[None], 2, 8)
-    with pytest.raises(ValueError, match="got list"):
-        T.get_batch(list(range(100)), 2, 8)
 
 
 # ---------------------------------------------------------------------- command line, DDP, GPU
@@ -230,30 +184,6 @@ def test_bf16_autocast_path_learns_on_a_cpu_too(tmp_path):
     assert summary["final_val_loss"] < math.log(trainer.data.vocab_size) - 0.8
 
 
-@pytest.mark.parametrize("capability, dtype, compiled", [
-    ((9, 0), "bfloat16", True),      # H100
-    ((8, 6), "bfloat16", True),      # RTX 30 series, A10
-    ((7, 5), "float16", True),       # T4, RTX 20 series: tensor cores for float16 only
-    ((7, 0), "float16", True),       # V100
-    ((6, 1), "float32", False),      # GTX 10 series: no tensor cores, too old for Triton
-])
-def test_auto_precision_and_compile_follow_the_gpu_generation(monkeypatch, capability, dtype, compiled):
-    monkeypatch.setattr(T, "choose_device", lambda requested: "cuda")
-    monkeypatch.setattr(T, "_cuda_capability", lambda device: capability)
-    assert T.resolve(T.config_for("gpu")) == ("cuda", dtype, compiled)
-
-
-def test_under_torchrun_each_process_takes_the_gpu_of_its_local_rank(monkeypatch):
-    monkeypatch.setenv("RANK", "1"), monkeypatch.setenv("WORLD_SIZE", "2"), monkeypatch.setenv("LOCAL_RANK", "1")
-    monkeypatch.setattr(T, "_cuda_capability", lambda device: (9, 0))
-    monkeypatch.setattr(T, "choose_device", lambda requested: requested if requested != "auto" else "cuda")
-    assert T.resolve(T.config_for("gpu"))[0] == "cuda:1"
-    assert T.resolve(T.config_for("gpu", device="cpu"))[0] == "cpu"
-    for device in ("cuda:0", "mps"):     # every process on one GPU; gloo cannot add up MPS tensors
-        with pytest.raises(T.SettingsError, match="LOCAL_RANK"):
-            T.resolve(T.config_for("gpu", device=device))
-
-
 def test_compiling_before_the_clock_does_not_move_the_random_stream(tmp_path, monkeypatch):
     # The warm-up runs a forward and backward with dropout; a resumed run must not draw different
     # masks because of it. (torch.compile itself replaced by the identity: this checks the RNG.)
@@ -262,17 +192,6 @@ def test_compiling_before_the_clock_does_not_move_the_random_stream(tmp_path, mo
     before = torch.get_rng_state()
     trainer.warm_up()
     assert trainer.compiled and torch.equal(torch.get_rng_state(), before)
-
-
-def test_timings_on_a_mac_wait_for_its_gpu(monkeypatch):
-    calls = []
-    monkeypatch.setattr(torch.mps, "synchronize", lambda: calls.append("mps"))
-    T.synchronize("mps"), T.synchronize("cpu")
-    assert calls == ["mps"]
-
-
-def test_auto_on_a_cpu_is_float32_uncompiled():
-    assert T.resolve(T.config_for("cpu", device="cpu")) == ("cpu", "float32", False)
 
 
 def test_float16_trains_with_a_loss_scaler_that_a_resumed_run_keeps(tmp_path):
@@ -302,7 +221,7 @@ def test_gpu_bf16_compiled_training_learns(tmp_path):
                           compile="auto", dtype="auto")
     trainer, summary = T.train(config)
     capability = torch.cuda.get_device_capability()
-    assert trainer.dtype == T._fast_dtype(capability) and trainer.compiled == (capability >= (7, 0))
+    assert trainer.dtype == fast_dtype(capability) and trainer.compiled == (capability >= (7, 0))
     assert summary["final_val_loss"] < math.log(70) - 1.0
 
 
@@ -320,24 +239,6 @@ def test_gpu_preset_builds_its_model_and_trains_on_a_cpu_too(tmp_path):
 
 
 # ---------------------------------------------------------------------- notebook 09's widget and plots
-
-def test_next_token_probabilities_temperature_and_top_k():
-    from helpers.widgets import next_token_probabilities
-    logits = [2.0, 1.0, 0.0, -1.0]
-    plain = next_token_probabilities(logits)
-    assert plain.sum() == pytest.approx(1.0) and plain.argmax() == 0
-    assert next_token_probabilities(logits, 0.5)[0] > plain[0] > next_token_probabilities(logits, 2.0)[0]
-    kept = next_token_probabilities(logits, top_k=2)
-    assert (kept[2:] == 0).all() and kept.sum() == pytest.approx(1.0)
-    expected = torch.softmax(torch.tensor(logits) / 0.7, dim=-1).numpy()
-    assert next_token_probabilities(logits, 0.7) == pytest.approx(expected, rel=1e-5)
-    for settings, message in [((0.0, None), "temperature must be above 0"), ((-1.0, None), "temperature"),
-                              ((1.0, 0), "top_k must be"), ((1.0, -1), "top_k must be")]:
-        with pytest.raises(ValueError, match=message):        # the same rules as generate
-            next_token_probabilities(logits, *settings)
-    with pytest.raises(ValueError, match="one row"):
-        next_token_probabilities([logits, logits])
-
 
 def test_sampling_view_is_seeded_and_plots_draw(tmp_path):
     import matplotlib
