@@ -325,3 +325,59 @@ def detective_example():
         "W_k2": weights_matrix(4, ("living", 0, 3), ("finance", 1, 3), ("pronoun", 0, -3), ("pronoun", 1, -3)),
         "W_v2": np.eye(len(features)),
     }
+
+
+# ---------------------------------------------------------------------- what the explorers of notebooks 03 and 04 show
+
+def query_attention(x, w_q, w_k, w_v, query_index, mask=None):
+    """Everything one query word does in one attention head, as a dict of NumPy arrays.
+
+    x (T, D) word vectors; w_q, w_k (D, d_k); w_v (D, d_v); mask (T, T) boolean or None.
+    Keys: query (d_k,), scores (T,) = q . k_j, scaled (T,) = scores / sqrt(d_k) (-inf where
+    masked), weights (T,) summing to 1, output (d_v,) = weights @ V. Used in notebook 03.
+    """
+    x = np.asarray(x, dtype=float)
+    if isinstance(query_index, bool) or not isinstance(query_index, (int, np.integer)) \
+            or not -len(x) <= query_index < len(x):
+        raise ValueError(f"query_index must be a word's position, 0 to {len(x) - 1}, got {query_index!r}: "
+                         "for a word, use words.index(word)")
+    if mask is not None and np.shape(mask) != (len(x), len(x)):
+        raise ValueError(f"mask must be (T, T) = ({len(x)}, {len(x)}) for these {len(x)} words, got {np.shape(mask)}")
+    q, k, v = x @ w_q, x @ w_k, x @ w_v                                  # (T, d_k), (T, d_k), (T, d_v)
+    query = q[query_index]                                               # (d_k,)
+    row_mask = None if mask is None else np.asarray(mask)[query_index]   # (T,)
+    output, weights = scaled_dot_product_attention(query[None], k, v,
+                                                   None if row_mask is None else row_mask[None])
+    scores = k @ query                                                   # (T,)
+    scaled = scores / np.sqrt(k.shape[-1])
+    if row_mask is not None:
+        scaled = np.where(row_mask, scaled, -np.inf)
+    return {"query": query, "scores": scores, "scaled": scaled, "weights": weights[0], "output": output[0]}
+
+
+def softmax_state(d_k=64, temperature=1.0, scaled=True, n_keys=10, seed=0):
+    """One query against n_keys random keys: the scores, their softmax and its gradient (Jacobian).
+
+    q and the keys have d_k independent standard-normal entries, so each score q . k has variance
+    d_k. Scores are divided by sqrt(d_k) when `scaled`, then by `temperature`, then softmaxed.
+    Returns a dict: scores (n_keys,) as fed to softmax, weights (n_keys,), jacobian
+    (n_keys, n_keys) = d weights / d scores = diag(p) - p p^T (softmax's own), gradient_q
+    (n_keys, d_k) = d weights / d q = jacobian @ keys / (sqrt(d_k) if scaled else 1) / temperature
+    (the whole Jacobian of the weights with respect to the query), gradient_size (its Frobenius
+    norm), max_weight and entropy (in nats). Used in notebook 04. gradient_size is not the number of
+    notebook 04's measurement 3 (there: the gradient of one random loss, median over 400 queries
+    with 16 keys): the two follow the same trend with d_k and the scaling, on different scales.
+    """
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    rng = np.random.default_rng(seed)
+    query, keys = rng.normal(size=d_k), rng.normal(size=(n_keys, d_k))   # (d_k,), (n_keys, d_k)
+    divide_by = (np.sqrt(d_k) if scaled else 1.0) * temperature
+    scores = keys @ query / divide_by                                      # (n_keys,)
+    weights = softmax(scores)
+    jacobian = np.diag(weights) - np.outer(weights, weights)               # (n_keys, n_keys)
+    gradient_q = jacobian @ keys / divide_by                               # (n_keys, d_k): chain rule
+    entropy = -np.sum(weights * np.log(np.clip(weights, 1e-300, None)))
+    return {"scores": scores, "weights": weights, "jacobian": jacobian, "gradient_q": gradient_q,
+            "gradient_size": float(np.linalg.norm(gradient_q)), "max_weight": float(weights.max()),
+            "entropy": float(entropy)}

@@ -255,3 +255,37 @@ def gradient_check(f, inputs, analytic_grads, eps=1e-6):
             position = tuple(int(j) for j in np.unravel_index(errors.argmax(), errors.shape))
             worst = GradientCheck(float(errors.max()), i, position)
     return worst
+
+
+# ====================================================================== descent on L(w) = w**2 (the learning-rate stepper)
+
+def descent_path(learning_rate, start=1.5, steps=10):
+    """Gradient descent on L(w) = w**2 (slope 2w): the weights w_0, w_1, ..., w_steps.
+
+    Each step moves against the slope: w <- w - learning_rate * 2w = (1 - 2 * learning_rate) * w.
+    What notebook 05's learning-rate stepper draws.
+    """
+    path = [float(start)]
+    for _ in range(steps):
+        slope = 2 * path[-1]
+        path.append(path[-1] - learning_rate * slope)
+    return np.array(path)
+
+
+def descent_regime(learning_rate):
+    """What descent on L(w) = w**2 does at this learning rate, in words.
+
+    Each step multiplies w by (1 - 2 * learning_rate): its size decides everything.
+    """
+    factor = 1 - 2 * learning_rate
+    if learning_rate <= 0:
+        return "not moving downhill (the learning rate must be positive)"
+    if abs(factor) > 1:
+        return "diverging: each step overshoots further than the last"
+    if factor == -1:
+        return "oscillating forever: bouncing between w and -w"
+    if factor < 0:
+        return "oscillating, but converging: it overshoots the bottom by less each time"
+    if factor == 0:
+        return "converging in one step: it lands exactly on the bottom"
+    return "converging: every step goes straight downhill"

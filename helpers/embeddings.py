@@ -354,6 +354,50 @@ def benchmark(repeats=3, dtype=np.float32, vocab_size=DEFAULT_VOCAB_SIZE, window
             "peak_memory_mb": round(peak_mb)}
 
 
+# ====================================================================== what the explorers of notebook 02 show
+
+def neighbour_table(word_vectors, word, k=8):
+    """The text the neighbour explorer shows: `word`'s k nearest words by cosine, or why there are none.
+
+    word_vectors: a WordVectors. The typed word is lower-cased and trimmed. Notebook 02's explorer.
+    """
+    word = word.strip().lower()
+    if not word:
+        return "Type a word."
+    if word not in word_vectors:
+        return (f"{word!r} has no vector: it is not among the {len(word_vectors.vocab)} most frequent "
+                f"words of the plays (rare and unseen words get none).")
+    count = int(word_vectors.word_counts[word_vectors.token_to_id[word]])
+    lines = [f"nearest to {word!r} ({count} times in the plays):"]
+    lines += [f"  {other:<14} {similarity:.2f}" for other, similarity in word_vectors.neighbours(word, k)]
+    return "\n".join(lines)
+
+
+def word_map_points(word_vectors, words):
+    """(points (n, 2), kept words, missing words): chosen words' vectors flattened to 2-D.
+
+    The 2-D map is a PCA of just these words: centre their vectors, keep the two directions in
+    which they differ most. Words without a vector are left out and listed as missing.
+    Each axis's sign is fixed (its largest coordinate positive) so the picture does not flip.
+    Notebook 02's word map.
+    """
+    if isinstance(words, str):
+        raise TypeError("word_map_points takes a list of words, got a str: split it first, e.g. text.split(',')")
+    cleaned = [w.strip().lower() for w in words if w.strip()]
+    kept = list(dict.fromkeys(w for w in cleaned if w in word_vectors))  # no repeats, order kept
+    missing = [w for w in cleaned if w not in word_vectors]
+    if len(kept) < 2:
+        return np.zeros((len(kept), 2)), kept, missing
+    matrix = np.stack([word_vectors[w] for w in kept])  # (n, dim)
+    centred = matrix - matrix.mean(axis=0)
+    _, _, directions = np.linalg.svd(centred, full_matrices=False)  # directions (n, dim)
+    points = centred @ directions[:2].T  # (n, 2)
+    if points.shape[1] < 2:  # two words give one direction only
+        points = np.pad(points, ((0, 0), (0, 2 - points.shape[1])))
+    signs = np.sign(points[np.abs(points).argmax(axis=0), np.arange(2)])
+    return points * np.where(signs == 0, 1, signs), kept, missing
+
+
 if __name__ == "__main__":
     import argparse
     import json

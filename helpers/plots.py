@@ -164,7 +164,7 @@ def plot_query_attention(words, result, query_index, feature_names=None, axes=No
 # ====================================================================== 04_softmax_and_scaling
 
 def plot_softmax_state(state, d_k, temperature, scaled, axes=None):
-    """The softmax of one query's scores and its Jacobian, from helpers.widgets.softmax_state (04)."""
+    """The softmax of one query's scores and its Jacobian, from helpers.attention.softmax_state (04)."""
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(10, 3.4))
     n_keys = len(state["weights"])

@@ -16,7 +16,7 @@ from torch import nn
 from helpers.attention import check_layer_input
 
 __all__ = ["TanhRNN", "set_recurrent_scale", "state_gradient_norms", "attention_gradient_norms",
-           "dependency_depth"]
+           "dependency_depth", "gradients_through_time"]
 
 
 class TanhRNN(nn.Module):
@@ -117,3 +117,21 @@ def dependency_depth(output):
             stack.append((node, True))
             stack.extend((c, False) for c in children if c not in depth_of)
     return depth_of.get(output.grad_fn, 0)
+
+
+# ---------------------------------------------------------------------- the recurrent-scale explorer (06)
+
+def gradients_through_time(scale, length=40, hidden=32, features=8, seed=0):
+    """How much the last state feels each input, for an RNN whose W_hh is stretched by `scale`,
+    next to one causal attention head on the same inputs.
+
+    Returns {"rnn": (length,) array, "attention": (length,) array}, entry t being
+    ||d last / d x_t||; the last entry is the newest input. What notebook 06's slider draws.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    inputs = 0.1 * torch.randn(1, length, features, generator=generator)    # (1, T, C), small
+    torch.manual_seed(seed)
+    rnn = set_recurrent_scale(TanhRNN(features, hidden), scale, seed=seed)
+    w_q, w_k, w_v = (torch.randn(features, hidden, generator=generator) / features ** 0.5 for _ in range(3))
+    return {"rnn": state_gradient_norms(rnn, inputs).numpy(),
+            "attention": attention_gradient_norms(inputs, w_q, w_k, w_v).detach().numpy()}

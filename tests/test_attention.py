@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers.attention import (KVCache, MultiHeadAttention, causal_mask, detective_example,
-                               scaled_dot_product_attention, softmax)
+from helpers.attention import (KVCache, MultiHeadAttention, causal_mask, detective_example, query_attention,
+                               scaled_dot_product_attention, softmax, softmax_state)
 
 TOL = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
 
@@ -333,3 +333,84 @@ def test_causal_mask_and_head_count_name_their_slips():
     assert causal_mask(0).shape == (0, 0)
     with pytest.raises(ValueError, match="cannot be negative, got -2"):
         causal_mask(-2)
+
+
+# ---------------------------------------------------------------------- what the explorers of notebooks 03 and 04 show
+
+def _attention_toy(seed=0, T=5, D=6, d_k=3, d_v=4):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(T, D)), rng.normal(size=(D, d_k)), rng.normal(size=(D, d_k)),
+            rng.normal(size=(D, d_v)))
+
+
+def test_query_attention_matches_attention_on_all_queries():
+    x, w_q, w_k, w_v = _attention_toy()
+    output, weights = scaled_dot_product_attention(x @ w_q, x @ w_k, x @ w_v)
+    for i in range(len(x)):
+        result = query_attention(x, w_q, w_k, w_v, i)
+        assert np.allclose(result["weights"], weights[i]) and np.allclose(result["output"], output[i])
+        assert np.allclose(result["scaled"], result["scores"] / np.sqrt(3))
+        assert np.isclose(result["weights"].sum(), 1.0)
+
+
+def test_query_attention_with_a_causal_mask_hides_later_words():
+    x, w_q, w_k, w_v = _attention_toy()
+    result = query_attention(x, w_q, w_k, w_v, 2, mask=causal_mask(5))
+    assert np.all(result["weights"][3:] == 0) and np.all(np.isneginf(result["scaled"][3:]))
+    assert np.isclose(result["weights"][:3].sum(), 1.0)
+
+
+def test_softmax_state_weights_and_jacobian():
+    state = softmax_state(d_k=16, temperature=0.5, scaled=True, n_keys=7, seed=3)
+    p = state["weights"]
+    assert p.shape == (7,) and np.isclose(p.sum(), 1.0)
+    assert np.allclose(state["jacobian"], np.diag(p) - np.outer(p, p))
+    assert np.allclose(state["jacobian"].sum(axis=0), 0)        # shifting every score changes nothing
+    assert np.isclose(state["max_weight"], p.max())
+    assert np.isclose(state["entropy"], -(p * np.log(p)).sum())
+
+
+def test_softmax_state_jacobian_equals_autograd():
+    state = softmax_state(d_k=8, n_keys=5, seed=1)
+    scores = torch.tensor(state["scores"], requires_grad=True)
+    jacobian = torch.autograd.functional.jacobian(lambda s: torch.softmax(s, -1), scores)
+    assert np.allclose(state["jacobian"], jacobian.numpy())
+
+
+def test_softmax_state_gradient_q_equals_autograd_with_the_scaling_factor():
+    for scaled, temperature in ((True, 1.0), (False, 1.0), (True, 0.5)):
+        state = softmax_state(d_k=8, temperature=temperature, scaled=scaled, n_keys=5, seed=2)
+        rng = np.random.default_rng(2)
+        query, keys = (torch.tensor(a) for a in (rng.normal(size=8), rng.normal(size=(5, 8))))
+        divide_by = (np.sqrt(8) if scaled else 1.0) * temperature
+        jacobian = torch.autograd.functional.jacobian(lambda q: torch.softmax(keys @ q / divide_by, -1), query)
+        assert np.allclose(state["gradient_q"], jacobian.numpy())
+        assert np.isclose(state["gradient_size"], np.linalg.norm(jacobian.numpy()))
+
+
+def test_softmax_state_gradient_agrees_with_notebook_04_measurement_3():
+    # the trend of measurement 3 (the Jacobian's norm is on another scale than its median gradient):
+    # unscaled: larger than scaled at small d_k (not yet saturated), vanishing at d_k = 1024
+    small = [softmax_state(d_k=16, scaled=s)["gradient_size"] for s in (True, False)]
+    assert small[1] > small[0]
+    scaled = softmax_state(d_k=1024, scaled=True)
+    unscaled = softmax_state(d_k=1024, scaled=False)
+    assert unscaled["max_weight"] > 0.99 and unscaled["gradient_size"] < scaled["gradient_size"] / 100
+    scaled_sizes = [softmax_state(d_k=d)["gradient_size"] for d in (4, 64, 1024)]
+    assert max(scaled_sizes) < 2 * min(scaled_sizes)          # scaled: about one size for every d_k
+
+
+def test_softmax_state_saturates_with_low_temperature():
+    cold, hot = softmax_state(temperature=0.1), softmax_state(temperature=10.0)
+    assert cold["entropy"] < hot["entropy"] and cold["max_weight"] > hot["max_weight"]
+    assert hot["entropy"] <= np.log(10) + 1e-12
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        softmax_state(temperature=0)
+
+
+def test_query_attention_names_a_word_given_for_a_position_and_a_wrong_mask():
+    x, w = np.eye(5), np.eye(5)
+    with pytest.raises(ValueError, match=r"0 to 4, got 'it'.*words.index\(word\)"):
+        query_attention(x, w, w, w, "it")
+    with pytest.raises(ValueError, match=r"mask must be \(T, T\) = \(5, 5\)"):
+        query_attention(x, w, w, w, 2, mask=np.ones((4, 4), dtype=bool))

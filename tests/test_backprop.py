@@ -224,3 +224,29 @@ def test_wrong_inputs_get_errors_that_name_the_shapes_and_the_rule():
         backprop.numerical_gradient(lambda a: a * 2, np.ones(2))          # forgot the .sum()
     with pytest.raises(ValueError, match=r"lists, one entry per argument.*\[x\]"):
         backprop.gradient_check(lambda a: a.sum(), np.ones(2), np.ones(2))
+
+
+# ---------------------------------------------------------------------- descent on L(w) = w**2 (the stepper)
+
+@pytest.mark.parametrize("learning_rate, word", [
+    (0.1, "converging"), (0.5, "one step"), (0.8, "oscillating, but converging"),
+    (1.0, "oscillating forever"), (1.2, "diverging"), (0.0, "not moving"),
+])
+def test_descent_regime_matches_the_path(learning_rate, word):
+    assert word in backprop.descent_regime(learning_rate)
+    path = backprop.descent_path(learning_rate, start=1.5, steps=40)
+    assert path.shape == (41,) and path[0] == 1.5
+    sizes = np.abs(path)
+    if "diverging" in word:
+        assert np.all(np.diff(sizes) > 0)
+    elif "forever" in word:
+        assert np.allclose(sizes, 1.5)
+    elif learning_rate > 0:
+        assert sizes[-1] < 1e-2 * sizes[0]
+    signs = np.sign(path[:3])
+    assert (signs[1] < 0) == ("oscillating" in word or "diverging" in word)
+
+
+def test_descent_path_follows_the_slope_2w():
+    path = backprop.descent_path(0.1, start=2.0, steps=1)
+    assert np.allclose(path, [2.0, 2.0 - 0.1 * 4.0])

@@ -34,7 +34,7 @@ def test_broadcast_picture_shows_the_three_shapes():
 # ---------------------------------------------------------------- 04_softmax_and_scaling
 
 def test_plot_softmax_state_titles_name_the_gradient_that_reaches_q():
-    from helpers.widgets import softmax_state
+    from helpers.attention import softmax_state
 
     state = softmax_state(d_k=16, scaled=False)
     axes = plots.plot_softmax_state(state, 16, 1.0, False)

@@ -95,3 +95,15 @@ def test_rnn_names_a_wrong_state_an_empty_sequence_and_a_wrong_feature_size():
         rnn(torch.zeros(1, 0, 4))
     with pytest.raises(ValueError, match="TanhRNN was built for 4 features"):
         rnn(torch.zeros(1, 3, 5))
+
+
+# ---------------------------------------------------------------------- the recurrent-scale explorer (06)
+
+def test_gradients_through_time_vanish_and_explode_with_the_scale():
+    small = rnn_module.gradients_through_time(0.5, length=30)
+    large = rnn_module.gradients_through_time(2.0, length=30)
+    assert small["rnn"].shape == (30,) and small["attention"].shape == (30,)
+    assert small["rnn"][0] < 1e-6 * small["rnn"][-1]           # the oldest input is all but forgotten
+    assert large["rnn"][0] > 10 * large["rnn"][-1]             # the oldest input's gradient blew up
+    spread = small["attention"].max() / small["attention"].min()
+    assert spread < 100                                         # attention: one step from every input
