@@ -10,9 +10,12 @@ only an agent ("was trained to do so") or only an object ("was an effective hedg
 The clause decides the referent: an agent clause means "it" is the agent, an object clause the
 object. Which noun comes first depends on the voice, so position alone cannot tell.
 
-Held out are combinations, not copies: some (referent, clause), (agent, object) and
-(verb, clause) pairs never occur in training. A sentence is "strictly unseen" when it holds a
-held-out pair of all three kinds; both of the course's sentences are strictly unseen.
+Each sentence is followed by a short question, "; it =", and the word after "=" is the answer:
+notebook 08 trains a small GPT to predict it, as one more next word.
+
+Two held-out sets test two things (`make_splits`): `new_pairs` holds sentences whose word pairs
+(referent and clause, agent and object, verb and clause) never occur in training, among them both
+of the course's sentences; `new_voice` holds clauses in the voice training never showed them in.
 Agent and object clauses have the same spread of lengths, so a sentence's length does not give
 the answer away. Sentences carry no final full stop (it would be the same token on every one).
 """
@@ -138,41 +141,82 @@ def held_out_kinds(sentence, held_out):
     return {kind for kind, pair in sentence.pairs().items() if pair in held_out[kind]}
 
 
+# Two clauses of each kind that training shows in ONE voice only; the other voice is held out.
+# Which voice each one keeps is drawn by `choose_voice_held_out` (the course's clauses are never
+# drawn, so the two course sentences stay in the other held-out set).
+VOICE_HELD_OUT_PER_KIND = 2
+
+
+def choose_voice_held_out(seed=0):
+    """{(clause, voice)} never shown in training: for each kind of clause, VOICE_HELD_OUT_PER_KIND
+    clauses, one seen only in the active voice, the next only in the passive, and so on."""
+    rng = random.Random(seed)
+    course_clauses = {clause for _, _, _, clause, _ in COURSE_COMBINATIONS}
+    held_out = set()
+    for clauses in (AGENT_CLAUSES, OBJECT_CLAUSES):
+        chosen = rng.sample([c for c in clauses if c not in course_clauses], VOICE_HELD_OUT_PER_KIND)
+        for i, clause in enumerate(chosen):
+            held_out.add((clause, VOICES[i % 2]))            # this voice of the clause is never trained
+    return held_out
+
+
 @dataclass
 class ItSplits:
-    """Sentences split by what training saw. `train`: no held-out pair at all; `partly_unseen`:
-    held-out pairs of one or two kinds; `strictly_unseen`: of all three kinds."""
+    """Sentences split by what training saw.
+
+    train: no held-out pair and no held-out (clause, voice).
+    new_pairs: sentences whose (referent, clause), (agent, object) and (verb, clause) pairs are all
+        missing from training ("strictly unseen"): memory of sentences or of noun-clause pairs
+        cannot answer them. Their clauses are seen in training in this voice.
+    new_voice: a clause in the voice training never showed it in (any nouns): an answer learned
+        as "this clause -> that position" is wrong here, because the voice moves the nouns.
+    """
     train: list
-    partly_unseen: list
-    strictly_unseen: list
+    new_pairs: list
+    new_voice: list
     held_out: dict
+    voice_held_out: set
 
 
-def make_splits(fraction=0.25, seed=0, voices=VOICES):
-    """Split every sentence by its held-out pairs. `voices=("active",)` keeps training to the
-    active voice (the test sets keep both voices), for the pitfall shown in notebook 08."""
+def make_splits(fraction=0.25, seed=0):
+    """Split every sentence the vocabulary makes into training and two held-out sets (ItSplits)."""
     held_out = choose_held_out_pairs(fraction, seed)
-    train, partly, strictly = [], [], []
+    voice_held_out = choose_voice_held_out(seed)
+    train, new_pairs, new_voice = [], [], []
     for sentence in all_sentences():
         kinds = held_out_kinds(sentence, held_out)
-        if not kinds:
-            if sentence.voice in voices:
-                train.append(sentence)
+        if (sentence.clause, sentence.voice) in voice_held_out:
+            if not kinds:                  # only the voice is new, so the two sets test one thing each
+                new_voice.append(sentence)
+        elif not kinds:
+            train.append(sentence)
         elif len(kinds) == 3:
-            strictly.append(sentence)
-        else:
-            partly.append(sentence)
-    return ItSplits(train, partly, strictly, held_out)
+            new_pairs.append(sentence)
+    return ItSplits(train, new_pairs, new_voice, held_out, voice_held_out)
+
+
+def counterfactual(sentence):
+    """The same sentence with its clause swapped for the other kind's clause of the same length
+    and place in its list ("was tired" <-> "was cheap"): the referent must flip to the other noun."""
+    if sentence.clause in AGENT_CLAUSES:
+        clause = OBJECT_CLAUSES[AGENT_CLAUSES.index(sentence.clause)]
+    else:
+        clause = AGENT_CLAUSES[OBJECT_CLAUSES.index(sentence.clause)]
+    return ItSentence(sentence.agent, sentence.verb, sentence.object, clause, sentence.voice)
+
+
+# The question after each sentence: the model's next word after "=" is its answer.
+PROMPT = (";", "it", "=")
 
 
 def vocabulary():
-    """Every word the sentences use, sorted, after the padding token '<pad>' (index 0).
+    """Every word the sentences and the prompt use, sorted, after the padding token '<pad>' (index 0).
 
-    '<blank>' stands in for a noun in notebook 08's "does it look at the nouns?" experiment."""
+    '<blank>' stands in for the clause's words in notebook 08's clause-blind baseline."""
     words = set(AGENTS) | set(OBJECTS) | set(VERBS) | {"the", "was", "by", "because", "it", "<blank>"}
     for clause in CLAUSES:
         words |= set(clause.split())
-    return ["<pad>"] + sorted(words)
+    return ["<pad>"] + sorted(words | set(PROMPT))
 
 
 def sentence_from_choices(agent, verb, obj, clause, voice):
@@ -195,7 +239,7 @@ def sentence_from_text(text):
     unknown words or the expected shape, and lists the kinds of word the model knows.
     """
     words = text.lower().strip().rstrip(".").split()
-    unknown = [w for w in words if w not in vocabulary() or w.startswith("<")]
+    unknown = [w for w in words if w not in vocabulary() or w.startswith("<") or w in (";", "=")]
     if unknown:
         raise ValueError(f"the model does not know {', '.join(map(repr, unknown))}; it knows only "
                          + _vocabulary_kinds())
@@ -222,13 +266,16 @@ def _match(words, voice):
     return None
 
 
-def encode(sentences, vocab=None, blank_nouns=False):
-    """Sentences -> a dict of tensors: `tokens` (N, T) padded with 0 on the right, `length` (N,),
-    `it` and `referent` positions (N,), `second_noun` (N,) True when the referent comes second, and
-    `second_position` (N,), where the second noun is (the first is always at 1).
-    blank_nouns=True writes '<blank>' in place of both nouns (the other words stay)."""
-    import torch
+def words_with_prompt(sentence, blank_clause=False):
+    """The sentence's words, then the prompt: '... because it was tired ; it ='.
+    blank_clause=True writes '<blank>' for every word of the clause (the clause-blind baseline)."""
+    words = list(sentence.words)
+    if blank_clause:
+        words[sentence.it_position + 1:] = ["<blank>"] * (len(words) - sentence.it_position - 1)
+    return words + list(PROMPT)
 
+
+def _check_sentences(sentences):
     if isinstance(sentences, (str, ItSentence)) or not sentences:
         raise TypeError("encode takes a non-empty list of ItSentence: for one sentence write [sentence]; "
                         "for typed text use sentence_from_text(text)")
@@ -236,21 +283,32 @@ def encode(sentences, vocab=None, blank_nouns=False):
     if strangers:
         raise TypeError(f"every item must be an ItSentence, found {type(strangers[0]).__name__} "
                         f"{strangers[0]!r:.60}: for typed text use sentence_from_text(text)")
+
+
+def encode(sentences, vocab=None, blank_clause=False):
+    """Sentences -> a dict of tensors for the next-word model of notebook 08.
+
+    `sequence` (N, T + 1): sentence, prompt, then the referent as the word after '=', padded with 0
+    (<pad>) on the right; the model reads sequence[:, :-1] and predicts sequence[:, 1:].
+    `answer_at` (N,): the position of '=' in the input, where the next word is the answer.
+    `target` (N,): the referent's id. `it`, `referent` (N,): positions of "it" and of the referent
+    noun; `other` (N,): the position of the other noun.
+    """
+    import torch
+
+    _check_sentences(sentences)
     vocab = vocab or vocabulary()
     index = {word: i for i, word in enumerate(vocab)}
-    longest = max(len(s.words) for s in sentences)
-    tokens = torch.zeros(len(sentences), longest, dtype=torch.long)
-    for row, sentence in enumerate(sentences):
-        words = list(sentence.words)
-        if blank_nouns:
-            for position in sentence.noun_positions:
-                words[position] = "<blank>"
-        tokens[row, :len(words)] = torch.tensor([index[w] for w in words])
+    rows = [words_with_prompt(s, blank_clause) + [s.referent] for s in sentences]
+    sequence = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long)
+    for row, words in enumerate(rows):
+        sequence[row, :len(words)] = torch.tensor([index[w] for w in words])
+    other = [s.noun_positions[0] + s.noun_positions[1] - s.referent_position for s in sentences]
     return {
-        "tokens": tokens,                                                   # (N, T)
-        "length": torch.tensor([len(s.words) for s in sentences]),          # (N,)
-        "it": torch.tensor([s.it_position for s in sentences]),             # (N,)
+        "sequence": sequence,                                                # (N, T + 1)
+        "answer_at": torch.tensor([len(words) - 2 for words in rows]),        # (N,)
+        "target": torch.tensor([index[s.referent] for s in sentences]),      # (N,)
+        "it": torch.tensor([s.it_position for s in sentences]),              # (N,)
         "referent": torch.tensor([s.referent_position for s in sentences]),  # (N,)
-        "second_noun": torch.tensor([s.referent_position != 1 for s in sentences]),  # (N,)
-        "second_position": torch.tensor([s.noun_positions[1] for s in sentences]),   # (N,)
+        "other": torch.tensor(other),                                        # (N,)
     }

@@ -1,114 +1,83 @@
-"""A small Transformer encoder that works out what "it" refers to, and its training.
+"""A small GPT that learns what "it" refers to by predicting the next word, and its baselines.
 
-Built in notebook 08_what_is_it, from the blocks of notebook 07 (helpers/model.py) and the
-sentences of helpers/itdata.py. Two encoder layers (no causal mask: "it" must see the clause that
-follows it), one head each, 64 wide. The model's answer is where the LAST layer's attention from
-"it" points; training lowers minus the log of that attention weight on the right noun. Nothing
-else is trained for: which words the first layer reads is up to the model.
+Built in notebook 08_what_is_it, from the GPT of notebook 09's model file (helpers/model.py,
+whose blocks notebook 07 builds) and the sentences of helpers/itdata.py. Each training sequence is
+a sentence, the question "; it =", and the referent noun:
 
-For the pitfall of notebook 08, `ItEncoder(..., head="classifier")` answers a two-way question
-instead ("is it the first or the second noun?") from the last layer's output at "it".
+    the person executed the swap because it was an effective hedge ; it = swap
+
+The model is trained as any language model is: at every position it predicts the next word.
+Nothing in the loss touches attention weights, and nothing tells the model where the nouns are.
+Its answer is the word it predicts after "=". The baselines (`memoriser`, `clause_position_lookup`,
+`first_noun`) are plain lookups that notebook 08 scores on the same held-out sets.
+
+Shapes in comments: B sentences, T positions, V vocabulary, L layers, H heads.
 """
+import contextlib
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from helpers import itdata
-from helpers.model import Block
+from helpers.model import GPT, GPTConfig
+
+# The recipe of notebook 08, kept in one place so that every seed is trained the same way.
+RECIPE = dict(steps=300, batch_size=64, lr=1e-3, weight_decay=0.1, d_model=64, n_layers=2, n_heads=4)
 
 
-class ItEncoder(nn.Module):
-    """Token and position embeddings, then `n_layers` encoder blocks (non-causal).
+def make_model(seed=0, d_model=64, n_layers=2, n_heads=4):
+    """A fresh GPT sized for the "it" sentences (the longest sequence, 17 words, fits its context)."""
+    torch.manual_seed(seed)
+    config = GPTConfig(vocab_size=len(itdata.vocabulary()), context=20, n_layers=n_layers,
+                       n_heads=n_heads, d_model=d_model)
+    return GPT(config)
 
-    forward(tokens (B, T), length (B,)) -> (x (B, T, C), [attention weights (B, H, T, T) per layer]).
-    Padding (right of `length`) is hidden from every query, so it cannot leak the sentence length.
+
+def next_word_loss(model, batch):
+    """Cross-entropy of the next word: on the answer (the word after '='), plus on every other word.
+
+    Both are next-word prediction; the answer gets its own term so that it is not one word in 17
+    of the loss (the sentence's other words are mostly random choices that cannot be predicted)."""
+    sequence = batch["sequence"]
+    inputs, targets = sequence[:, :-1], sequence[:, 1:]                     # (B, T), (B, T)
+    logits, _ = model(inputs)                                                # (B, T, V)
+    rows = torch.arange(len(sequence))
+    is_answer = torch.zeros_like(targets, dtype=torch.bool)
+    is_answer[rows, batch["answer_at"]] = True                               # (B, T)
+    is_other_word = (targets != 0) & ~is_answer                              # padding is never a target
+    answer_loss = F.cross_entropy(logits[is_answer], targets[is_answer])
+    words_loss = F.cross_entropy(logits[is_other_word], targets[is_other_word])
+    return answer_loss + words_loss
+
+
+def train_it_model(sentences, seed=0, blank_clause=False, log_every=100, verbose=True, **recipe):
+    """Train a fresh model on `sentences` with AdamW on the CPU; returns (model, losses per step).
+
+    Seeded: the same arguments give the same model. `recipe` overrides RECIPE's settings.
+    blank_clause=True hides every clause word behind '<blank>' (the clause-blind baseline).
+    Runs on one CPU thread: the matrices are tiny, so more threads mostly wait for each other;
+    the thread count is put back afterwards.
     """
-
-    def __init__(self, vocab_size, d_model=64, n_layers=2, n_heads=1, max_len=16, head="pointer"):
-        super().__init__()
-        if head not in ("pointer", "classifier"):
-            raise ValueError(f"head must be 'pointer' or 'classifier', got {head!r}")
-        self.head = head
-        self.token_embedding = nn.Embedding(vocab_size, d_model)
-        self.position_embedding = nn.Embedding(max_len, d_model)
-        self.blocks = nn.ModuleList(Block(d_model, n_heads, causal=False) for _ in range(n_layers))
-        self.classifier = nn.Linear(d_model, 2) if head == "classifier" else None
-
-    def forward(self, tokens, length):
-        B, T = tokens.shape
-        if T > self.position_embedding.num_embeddings:
-            raise ValueError(f"sentences of {T} tokens are longer than max_len="
-                             f"{self.position_embedding.num_embeddings}")
-        positions = torch.arange(T, device=tokens.device)                         # (T,)
-        x = self.token_embedding(tokens) + self.position_embedding(positions)      # (B, T, C)
-        key_is_word = positions[None, :] < length[:, None].to(tokens.device)      # (B, T)
-        mask = key_is_word[:, None, None, :]                                       # (B, 1, 1, T)
-        all_weights = []
-        for block in self.blocks:
-            x, weights = block(x, mask=mask, need_weights=True)                   # weights (B, H, T, T)
-            all_weights.append(weights)
-        return x, all_weights
-
-
-def attention_from_it(weights, it):
-    """One layer's weights (B, H, T, T) -> the row of "it" averaged over heads (B, T)."""
-    rows = weights.mean(dim=1)                                     # (B, T, T)
-    return rows[torch.arange(len(it)), it]                         # (B, T)
-
-
-def loss_and_answer(model, batch):
-    """The training loss and the model's answers for a batch from `itdata.encode`.
-
-    pointer: loss = -log(last layer's attention weight from "it" on the right noun); answer = the
-    position that attention weights most. classifier: cross-entropy on first/second noun; answer
-    = the noun position it picks.
-    """
-    x, all_weights = model(batch["tokens"], batch["length"])
-    it = batch["it"]
-    if model.head == "pointer":
-        from_it = attention_from_it(all_weights[-1], it)                            # (B, T)
-        on_referent = from_it[torch.arange(len(it)), batch["referent"]]             # (B,)
-        return -torch.log(on_referent + 1e-9).mean(), from_it.argmax(dim=-1)
-    logits = model.classifier(x[torch.arange(len(it)), it])                          # (B, 2)
-    loss = F.cross_entropy(logits, batch["second_noun"].long())
-    picks_second = logits.argmax(dim=-1).bool()                                      # (B,)
-    return loss, torch.where(picks_second, batch["second_position"], torch.ones_like(it))
-
-
-def _take(batch, rows):
-    return {name: value[rows] for name, value in batch.items()}
-
-
-def train_it_model(sentences, steps=150, batch_size=128, lr=3e-3, d_model=64, seed=0,
-                   head="pointer", blank_nouns=False, log_every=50, verbose=True):
-    """Train an ItEncoder on `sentences` with AdamW on the CPU; returns (model, losses per step).
-
-    Seeded: the same arguments give the same model. Prints a short log every `log_every` steps.
-    blank_nouns=True trains on sentences whose nouns are all '<blank>' (a pitfall of notebook 08).
-    Runs on one CPU thread: the matrices are tiny, so more threads only wait for each other
-    (badly so on a busy machine); the thread count is put back afterwards.
-    """
+    settings = {**RECIPE, **recipe}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _train(sentences, steps, batch_size, lr, d_model, seed, head, blank_nouns, log_every, verbose)
+        return _train(sentences, seed, blank_clause, log_every, verbose, **settings)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(sentences, steps, batch_size, lr, d_model, seed, head, blank_nouns, log_every, verbose):
-    torch.manual_seed(seed)
-    vocab = itdata.vocabulary()
-    model = ItEncoder(len(vocab), d_model=d_model, head=head)
-    data = itdata.encode(sentences, vocab, blank_nouns=blank_nouns)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+def _train(sentences, seed, blank_clause, log_every, verbose, steps, batch_size, lr, weight_decay,
+           d_model, n_layers, n_heads):
+    model = make_model(seed, d_model, n_layers, n_heads)
+    data = itdata.encode(sentences, blank_clause=blank_clause)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     sampler = torch.Generator().manual_seed(seed)
     losses, start = [], time.perf_counter()
     for step in range(1, steps + 1):
         rows = torch.randint(len(sentences), (batch_size,), generator=sampler)
-        loss, _ = loss_and_answer(model, _take(data, rows))
+        loss = next_word_loss(model, {name: value[rows] for name, value in data.items()})
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -120,23 +89,172 @@ def _train(sentences, steps, batch_size, lr, d_model, seed, head, blank_nouns, l
 
 
 @torch.no_grad()
-def accuracy(model, sentences, blank_nouns=False):
-    """Share of sentences whose answer is the right noun (a float in [0, 1])."""
+def answer_probabilities(model, sentences, blank_clause=False):
+    """The model's next-word probabilities after '=' for each sentence: (B, V)."""
     model.eval()
-    batch = itdata.encode(sentences, blank_nouns=blank_nouns)
-    _, answers = loss_and_answer(model, batch)
-    return (answers == batch["referent"]).float().mean().item()
+    batch = itdata.encode(sentences, blank_clause=blank_clause)
+    logits, _ = model(batch["sequence"][:, :-1])                             # (B, T, V)
+    rows = torch.arange(len(sentences))
+    return F.softmax(logits[rows, batch["answer_at"]].float(), dim=-1)       # (B, V)
 
+
+def answers(model, sentences, blank_clause=False):
+    """The word each sentence's model answer is (the likeliest next word after '=')."""
+    vocab = itdata.vocabulary()
+    ids = answer_probabilities(model, sentences, blank_clause).argmax(dim=-1)
+    return [vocab[i] for i in ids.tolist()]
+
+
+def accuracy(model, sentences, blank_clause=False):
+    """Share of sentences whose answer is the referent (a float in [0, 1])."""
+    return share_right(answers(model, sentences, blank_clause), sentences)
+
+
+def share_right(answer_words, sentences):
+    """Share of answers (words) that are the sentences' referents: how every model is scored."""
+    return sum(a == s.referent for a, s in zip(answer_words, sentences)) / len(sentences)
+
+
+def flip_share(model, sentences):
+    """Share of sentences whose answer is right AND becomes the other noun, also right, when the
+    clause is swapped for one of the other kind (`itdata.counterfactual`)."""
+    swapped = [itdata.counterfactual(s) for s in sentences]
+    before, after = answers(model, sentences), answers(model, swapped)
+    flipped = [b == s.referent and a == c.referent for b, a, s, c in zip(before, after, sentences, swapped)]
+    return sum(flipped) / len(sentences)
+
+
+# ------------------------------------------------------------------ baselines that need no model
+
+def memoriser(train):
+    """A lookup of every training sentence's (first noun, second noun, clause) -> answer. On a
+    sentence it never saw, it falls back to the first noun: a guess, right about half the time."""
+    table = {_words_key(s): s.referent for s in train}
+    return lambda sentence: table.get(_words_key(sentence), sentence.words[1])
+
+
+def _words_key(sentence):
+    first, second = sentence.noun_positions
+    return sentence.words[first], sentence.words[second], sentence.clause
+
+
+def clause_position_lookup(train):
+    """Remembers where the referent stood for each (clause, voice) of training: at the first noun
+    or at the second. A clause in a voice it never saw gets the place it had in the other voice.
+    It learns positions, not roles: right whenever a clause keeps the voice it was seen in."""
+    first_for = {}
+    for sentence in train:
+        first_for[sentence.clause, sentence.voice] = sentence.referent_position == 1
+        first_for.setdefault(sentence.clause, sentence.referent_position == 1)
+
+    def answer(sentence):
+        first, second = sentence.noun_positions
+        is_first = first_for.get((sentence.clause, sentence.voice), first_for.get(sentence.clause, True))
+        return sentence.words[first if is_first else second]
+    return answer
+
+
+def first_noun(sentence):
+    """Always the first noun: right on active agent clauses and passive object clauses."""
+    return sentence.words[sentence.noun_positions[0]]
+
+
+# ------------------------------------------------------------------ what the attention does
 
 @torch.no_grad()
-def explain(model, sentence):
-    """What the model makes of one sentence: a dict with its words, the answer (a word), and
-    the attention from "it" in each layer (lists of floats, one per word)."""
+def attention_weights(model, sentences):
+    """Every layer's attention weights for the sentences' inputs: (L, B, H, T, T).
+
+    The GPT's forward pass, step by step (helpers.model.GPT.forward), keeping each block's weights."""
     model.eval()
-    batch = itdata.encode([sentence])
-    _, all_weights = model(batch["tokens"], batch["length"])
-    rows = [attention_from_it(w, batch["it"])[0].tolist() for w in all_weights]
-    _, answer = loss_and_answer(model, batch)
-    words = sentence.words
-    return {"words": words, "answer": words[int(answer[0])], "referent": sentence.referent,
-            "attention_from_it": rows}
+    inputs = itdata.encode(sentences)["sequence"][:, :-1]                   # (B, T)
+    positions = torch.arange(inputs.shape[1])
+    x = model.token_embedding(inputs) + model.position_embedding(positions)  # (B, T, C)
+    all_weights = []
+    for block in model.blocks:
+        x, weights = block(x, need_weights=True)                             # weights (B, H, T, T)
+        all_weights.append(weights)
+    return torch.stack(all_weights)                                          # (L, B, H, T, T)
+
+
+def weights_from(model, sentences, where):
+    """Each head's attention row from one position of each sentence: (L, H, B, T).
+    where: "answer" (the '=' whose next word is the answer) or "it"."""
+    batch = itdata.encode(sentences)
+    query = batch["answer_at"] if where == "answer" else batch["it"]        # (B,)
+    weights = attention_weights(model, sentences)                            # (L, B, H, T, T)
+    # Two index tensors split by a slice: torch puts their dimension (B) first.
+    rows = weights[:, torch.arange(len(sentences)), :, query]                 # (B, L, H, T)
+    return rows.permute(1, 2, 0, 3)                                          # (L, H, B, T)
+
+
+def referent_heads(model, sentences):
+    """For every head, the share of sentences in which its attention from '=' puts more than half
+    of its weight on the referent noun: a tensor (L, H)."""
+    rows = weights_from(model, sentences, "answer")                          # (L, H, B, T)
+    referent = itdata.encode(sentences)["referent"]                          # (B,)
+    on_referent = rows[:, :, torch.arange(len(sentences)), referent]          # (L, H, B)
+    return (on_referent > 0.5).float().mean(dim=-1)                          # (L, H)
+
+
+@contextlib.contextmanager
+def heads_removed(model, heads):
+    """Inside the `with`, the given heads ((layer, head) pairs) add nothing: their part of the
+    attention output is set to zero before the output projection mixes the heads."""
+    handles = []
+    for layer, block in enumerate(model.blocks):
+        silent = [h for l, h in heads if l == layer]
+        if silent:
+            handles.append(block.attn.proj.register_forward_pre_hook(_silence(silent, block.attn.d_head)))
+    try:
+        yield model
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _silence(heads, d_head):
+    def hook(_module, inputs):
+        heads_side_by_side = inputs[0].clone()                               # (B, T, H * Dh)
+        for head in heads:
+            heads_side_by_side[..., head * d_head:(head + 1) * d_head] = 0
+        return (heads_side_by_side,)
+    return hook
+
+
+def accuracy_without_each_head(model, sentences):
+    """Accuracy with one head removed at a time: a tensor (L, H)."""
+    n_layers, n_heads = model.config.n_layers, model.config.n_heads
+    result = torch.zeros(n_layers, n_heads)
+    for layer in range(n_layers):
+        for head in range(n_heads):
+            with heads_removed(model, [(layer, head)]):
+                result[layer, head] = accuracy(model, sentences)
+    return result
+
+
+def explain(model, sentence):
+    """What the model makes of one sentence: a dict with its words (and the prompt), the answer,
+    its probability, the referent, and every head's attention from '=' and from "it"
+    (nested lists [layer][head][word])."""
+    probabilities = answer_probabilities(model, [sentence])[0]               # (V,)
+    best = int(probabilities.argmax())
+    return {"words": itdata.words_with_prompt(sentence),
+            "answer": itdata.vocabulary()[best],
+            "probability": float(probabilities[best]),
+            "referent": sentence.referent,
+            "from_answer": weights_from(model, [sentence], "answer")[:, :, 0].tolist(),
+            "from_it": weights_from(model, [sentence], "it")[:, :, 0].tolist()}
+
+
+def head_evidence(model, sentences):
+    """Two views of the heads on `sentences`: the head that points at the referent most often
+    (from '=', more than half its weight) and the head the answers need most (removing it costs
+    the most accuracy), each with the accuracy left without it. A dict of plain numbers."""
+    shares = referent_heads(model, sentences)                                # (L, H)
+    without = accuracy_without_each_head(model, sentences)                   # (L, H)
+    pointing = divmod(int(shares.argmax()), shares.shape[1])
+    needed = divmod(int(without.argmin()), without.shape[1])
+    return {"pointing_head": pointing, "pointing_share": float(shares[pointing]),
+            "accuracy_without_pointing": float(without[pointing]),
+            "needed_head": needed, "accuracy_without_needed": float(without[needed])}

@@ -19,9 +19,9 @@ def test_course_sentences_are_generated_verbatim():
     assert [s.referent for s in found] == list(REFERENTS)
 
 
-def test_both_course_sentences_are_strictly_unseen(splits):
+def test_both_course_sentences_are_in_the_new_pairs_set(splits):
     for sentence in itdata.course_sentences():
-        assert sentence in splits.strictly_unseen
+        assert sentence in splits.new_pairs
         assert sentence not in splits.train
         assert itdata.held_out_kinds(sentence, splits.held_out) == {"referent-clause", "agent-object", "verb-clause"}
 
@@ -32,13 +32,33 @@ def test_no_held_out_pair_appears_in_training(splits):
             assert pair not in splits.held_out[kind], (sentence.text, kind)
 
 
-def test_splits_cover_everything_once_and_test_sets_are_not_copies(splits):
-    everything = itdata.all_sentences()
-    assert len(everything) == 8 * 8 * 8 * 16 * 2
-    parts = [set(splits.train), set(splits.partly_unseen), set(splits.strictly_unseen)]
-    assert sum(len(p) for p in parts) == len(everything) == len(set(everything))
-    assert not (parts[0] & parts[1]) and not (parts[0] & parts[2]) and not (parts[1] & parts[2])
-    assert len(splits.strictly_unseen) >= 100
+def test_new_pairs_hold_only_pairs_training_never_saw(splits):
+    trained = {(kind, pair) for s in splits.train for kind, pair in s.pairs().items()}
+    for sentence in splits.new_pairs:
+        assert not any(item in trained for item in sentence.pairs().items()), sentence.text
+    # ... while its (clause, voice) is one training shows, so this set tests memory, not voice.
+    trained_voices = {(s.clause, s.voice) for s in splits.train}
+    assert all((s.clause, s.voice) in trained_voices for s in splits.new_pairs)
+    assert len(splits.new_pairs) >= 100
+
+
+def test_new_voice_holds_a_clause_in_the_voice_training_never_showed(splits):
+    trained_voices = {(s.clause, s.voice) for s in splits.train}
+    assert splits.new_voice and not any((s.clause, s.voice) in trained_voices for s in splits.new_voice)
+    # Every such clause is trained in the other voice; two clauses of each kind, both voices held out.
+    for clause, voice in splits.voice_held_out:
+        other = "passive" if voice == "active" else "active"
+        assert (clause, other) in trained_voices
+    kinds = collections.Counter(c in itdata.AGENT_CLAUSES for c, _ in splits.voice_held_out)
+    assert kinds == {True: 2, False: 2}
+    assert {v for _, v in splits.voice_held_out} == {"active", "passive"}
+    assert {(s.clause, s.voice) for s in splits.new_voice} == splits.voice_held_out
+
+
+def test_splits_do_not_overlap_and_are_not_copies(splits):
+    parts = [set(splits.train), set(splits.new_pairs), set(splits.new_voice)]
+    assert sum(map(len, parts)) == len(set().union(*parts))
+    assert len(splits.train) == len(parts[0])
 
 
 def test_every_word_and_both_voices_still_appear_in_training(splits):
@@ -48,10 +68,23 @@ def test_every_word_and_both_voices_still_appear_in_training(splits):
     assert {s.voice for s in splits.train} == {"active", "passive"}
 
 
-def test_active_only_training_keeps_passive_in_the_test_sets():
-    active_only = itdata.make_splits(voices=("active",))
-    assert {s.voice for s in active_only.train} == {"active"}
-    assert {s.voice for s in active_only.strictly_unseen} == {"active", "passive"}
+def test_another_seed_holds_out_other_pairs_and_voices():
+    a, b = itdata.make_splits(seed=0), itdata.make_splits(seed=1)
+    assert a.held_out != b.held_out
+    assert itdata.course_sentences()[0] in b.new_pairs
+
+
+def test_counterfactual_swaps_the_clause_kind_and_flips_the_referent():
+    for sentence in itdata.all_sentences()[::97]:
+        swapped = itdata.counterfactual(sentence)
+        assert swapped.referent != sentence.referent
+        assert (swapped.agent, swapped.verb, swapped.object, swapped.voice) == (
+            sentence.agent, sentence.verb, sentence.object, sentence.voice)
+        assert len(swapped.words) == len(sentence.words)
+        assert itdata.counterfactual(swapped) == sentence
+    person, swap = itdata.course_sentences()
+    assert itdata.counterfactual(person).clause == "was priced below its value"
+    assert itdata.counterfactual(swap).clause == "had a good reason"
 
 
 def test_clause_length_does_not_give_the_answer_away():
@@ -72,20 +105,26 @@ def test_voices_put_the_nouns_where_they_should_be():
     assert [passive.words[i] for i in passive.noun_positions] == ["bond", "trader"]
 
 
-def test_encode_pads_on_the_right_and_keeps_positions():
+def test_encode_adds_the_prompt_and_the_answer_and_pads_on_the_right():
     sentences = [itdata.ItSentence("robot", "signed", "loan", "was cheap", "active"),
                  itdata.ItSentence("robot", "signed", "loan", "was trained to do so", "passive")]
     vocab = itdata.vocabulary()
     batch = itdata.encode(sentences, vocab)
-    assert batch["tokens"].shape == (2, 14)
-    assert batch["length"].tolist() == [9, 14]
-    assert batch["tokens"][0, 9:].eq(0).all() and vocab[0] == "<pad>"
+    sequence = batch["sequence"]
+    assert sequence.shape == (2, 18) and vocab[0] == "<pad>"
+    words = [[vocab[i] for i in row if i] for row in sequence.tolist()]
+    assert words[0] == "the robot signed the loan because it was cheap ; it = loan".split()
+    assert words[1] == "the loan was signed by the robot because it was trained to do so ; it = robot".split()
+    assert sequence[0, 13:].eq(0).all()
+    assert batch["answer_at"].tolist() == [11, 16]
+    assert [vocab[sequence[i, batch["answer_at"][i]]] for i in range(2)] == ["=", "="]
+    assert [vocab[i] for i in batch["target"]] == ["loan", "robot"]
     assert batch["it"].tolist() == [6, 8] and batch["referent"].tolist() == [4, 6]
-    assert batch["second_noun"].tolist() == [True, True]
-    assert batch["second_position"].tolist() == [4, 6]
-    blank = itdata.encode(sentences, vocab, blank_nouns=True)["tokens"]
-    assert vocab[blank[0, 1]] == vocab[blank[0, 4]] == "<blank>"
-    assert torch.equal(blank[:, 7:], batch["tokens"][:, 7:])
+    assert batch["other"].tolist() == [1, 1]
+    blank = itdata.encode(sentences, vocab, blank_clause=True)["sequence"]
+    assert [vocab[i] for i in blank[0, 7:9]] == ["<blank>", "<blank>"]
+    assert torch.equal(blank[:, :7], sequence[:, :7])
+    assert torch.equal(blank[0, 9:], sequence[0, 9:])
 
 
 def test_sentence_from_choices_explains_a_bad_choice():
@@ -110,6 +149,8 @@ def test_sentence_from_text_names_unknown_words_and_the_shape():
         itdata.sentence_from_text("the swap executed the person because it was tired")
     with pytest.raises(ValueError, match="does not know '<blank>'"):
         itdata.sentence_from_text("the <blank> executed the swap because it was tired")
+    with pytest.raises(ValueError, match="does not know ';', '='"):
+        itdata.sentence_from_text("the person executed the swap because it was tired ; it =")
 
 
 def test_bad_sentences_are_named_not_misread():

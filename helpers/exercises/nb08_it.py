@@ -1,7 +1,7 @@
 """Exercises of notebook 08_what_is_it."""
 import torch
 
-from helpers.exercises import Exercise, compare_values, register
+from helpers.exercises import Exercise, register
 from helpers import itdata
 
 
@@ -24,70 +24,81 @@ register(Exercise(
 ))
 
 
-def _passive(agent, verb, obj, clause):
-    return f"the {obj} was {verb} by the {agent} because it {clause}"
+def _random_sentence(rng):
+    return itdata.ItSentence(_pick(rng, itdata.AGENTS), _pick(rng, itdata.VERBS), _pick(rng, itdata.OBJECTS),
+                             _pick(rng, itdata.CLAUSES), _pick(rng, itdata.VOICES))
+
+
+def _sentences_inputs(rng):
+    # Few clauses, so that some (clause, voice) of the candidates are in training and some not.
+    clauses = [itdata.CLAUSES[i] for i in rng.choice(len(itdata.CLAUSES), size=3, replace=False)]
+    def draw(n):
+        return [itdata.ItSentence(_pick(rng, itdata.AGENTS), _pick(rng, itdata.VERBS),
+                                  _pick(rng, itdata.OBJECTS), _pick(rng, clauses), _pick(rng, itdata.VOICES))
+                for _ in range(n)]
+    return draw(int(rng.integers(3, 7))), draw(int(rng.integers(4, 9)))
+
+
+def _new_voice(train, candidates):
+    seen = {(s.clause, s.voice) for s in train}
+    return [s for s in candidates if (s.clause, s.voice) not in seen]
 
 
 register(Exercise(
-    id="08.passive",
-    task="write the sentence in the passive voice (lower case, no full stop)",
-    reference=_passive,
-    make_inputs=lambda rng: (_pick(rng, itdata.AGENTS), _pick(rng, itdata.VERBS), _pick(rng, itdata.OBJECTS),
-                             _pick(rng, itdata.CLAUSES)),
-    solution=('def passive(agent, verb, obj, clause):\n'
-              '    return f"the {obj} was {verb} by the {agent} because it {clause}"'),
+    id="08.new_voice",
+    task="keep the candidate sentences whose clause training never showed in their voice",
+    reference=_new_voice,
+    make_inputs=_sentences_inputs,
+    trials=8,
+    solution=("def new_voice(train, candidates):\n"
+              "    seen = {(s.clause, s.voice) for s in train}\n"
+              "    return [s for s in candidates if (s.clause, s.voice) not in seen]"),
 ))
 
 
 def _rows_inputs(rng):
-    B, T = int(rng.integers(2, 6)), int(rng.integers(5, 12))
-    weights = torch.softmax(torch.from_numpy(rng.normal(size=(B, T))).float(), dim=-1)
-    referent = torch.from_numpy(rng.integers(0, T, size=B))
-    return weights, referent
+    L, H, T = int(rng.integers(1, 4)), int(rng.integers(1, 5)), int(rng.integers(5, 12))
+    before = torch.softmax(torch.from_numpy(rng.normal(size=(L, H, T)) * 2).float(), dim=-1)
+    after = torch.softmax(torch.from_numpy(rng.normal(size=(L, H, T)) * 2).float(), dim=-1)
+    return before, after
 
 
-def _pointing_loss(weights, referent):
-    return -torch.log(weights[torch.arange(len(referent)), referent]).mean()
-
-
-def _compare_loss(expected, got):
-    """compare_values, with a hint for a loss handed back as a Python number (from .item())."""
-    if isinstance(got, (int, float)):
-        hint = "the right value" if abs(got - expected.item()) <= 1e-4 * (1 + abs(expected.item())) else "a number"
-        return (f"expected a tensor of shape () (the loss {expected.item():.4f}), got {hint} as a Python "
-                f"{type(got).__name__}: return the tensor, without .item(), so that training can backpropagate")
-    return compare_values(expected, got)
+def _most_changed_head(before, after):
+    change = (after - before).abs().sum(dim=-1)                  # (L, H)
+    layer, head = divmod(int(change.argmax()), change.shape[1])
+    return layer, head
 
 
 register(Exercise(
-    id="08.pointing_loss",
-    task='the mean of minus the log of the attention weight from "it" on the right noun, as a tensor',
-    reference=_pointing_loss,
+    id="08.most_changed_head",
+    task="return (layer, head) of the head whose attention row changed most (summed absolute change)",
+    reference=_most_changed_head,
     make_inputs=_rows_inputs,
-    compare=_compare_loss,
-    solution=("def pointing_loss(weights, referent):   # weights (B, T), referent (B,)\n"
-              "    on_referent = weights[torch.arange(len(referent)), referent]   # (B,)\n"
-              "    return -torch.log(on_referent).mean()"),
+    trials=8,
+    solution=("def most_changed_head(before, after):   # (L, H, T) each\n"
+              "    change = (after - before).abs().sum(dim=-1)   # (L, H)\n"
+              "    layer, head = divmod(int(change.argmax()), change.shape[1])\n"
+              "    return layer, head"),
 ))
 
 
-def _answer_inputs(rng):
-    B, H, T = int(rng.integers(2, 5)), int(rng.integers(1, 4)), int(rng.integers(5, 10))
-    weights = torch.softmax(torch.from_numpy(rng.normal(size=(B, H, T, T)) * 3).float(), dim=-1)
-    it = torch.from_numpy(rng.integers(0, T, size=B))
-    return weights, it
+def _logits_inputs(rng):
+    B, T, V = int(rng.integers(2, 6)), int(rng.integers(4, 10)), int(rng.integers(5, 12))
+    logits = torch.from_numpy(rng.normal(size=(B, T, V))).float()
+    answer_at = torch.from_numpy(rng.integers(0, T, size=B))
+    return logits, answer_at
 
 
-def _answer(weights, it):
-    return weights.mean(dim=1)[torch.arange(len(it)), it].argmax(dim=-1)
+def _answer_ids(logits, answer_at):
+    return logits[torch.arange(len(answer_at)), answer_at].argmax(dim=-1)
 
 
 register(Exercise(
-    id="08.answer",
-    task='the position each sentence\'s "it" attends to most (weights averaged over heads)',
-    reference=_answer,
-    make_inputs=_answer_inputs,
-    solution=("def answer(weights, it):   # weights (B, H, T, T), it (B,)\n"
-              "    rows = weights.mean(dim=1)[torch.arange(len(it)), it]   # (B, T)\n"
-              "    return rows.argmax(dim=-1)"),
+    id="08.answer_ids",
+    task="the id of the likeliest next word at each sentence's '=' position",
+    reference=_answer_ids,
+    make_inputs=_logits_inputs,
+    solution=("def answer_ids(logits, answer_at):   # logits (B, T, V), answer_at (B,)\n"
+              "    at_equals = logits[torch.arange(len(answer_at)), answer_at]   # (B, V)\n"
+              "    return at_equals.argmax(dim=-1)                                # (B,)"),
 ))
