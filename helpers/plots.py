@@ -272,27 +272,34 @@ def plot_timings(lengths, seconds_by_label, ax=None, title="Time for one sequenc
 
 # ====================================================================== 08_what_is_it
 
-def it_attention(explained, ax=None, title=None):
-    """Heatmap of the attention from "it" in each layer (rows) over the sentence's words (columns),
-    from `helpers.itmodel.explain`; the model's answer is framed in red."""
-    rows = np.array(explained["attention_from_it"])                 # (layers, words)
+def it_heads(explained, where="from_answer", ax=None, title=None):
+    """Heatmap of every head's attention (rows: layer and head) over the words of one sentence and
+    its prompt (columns), from `helpers.itmodel.explain`. where: "from_answer" (the row of '=',
+    whose next word is the answer) or "from_it". The referent's column is framed in red."""
+    weights = np.array(explained[where])                             # (layers, heads, words)
+    n_layers, n_heads, n_words = weights.shape
     words = explained["words"]
     if ax is None:
-        _, ax = plt.subplots(figsize=(0.6 * len(words) + 1.5, 0.5 * len(rows) + 1.4))
-    labels = [f"layer {i + 1}" for i in range(len(rows))]
-    heatmap(rows, labels, words, title=title, ax=ax, vmin=0, vmax=1, fmt="{:.2f}")
-    answer = words.index(explained["answer"]) if explained["answer"] in words else None
-    if answer is not None:
-        ax.add_patch(plt.Rectangle((answer - 0.5, len(rows) - 1.5), 1, 1, fill=False, edgecolor="red", lw=2.5))
+        _, ax = plt.subplots(figsize=(0.5 * n_words + 1.8, 0.32 * n_layers * n_heads + 1.3))
+    labels = [f"L{layer + 1} head {head + 1}" for layer in range(n_layers) for head in range(n_heads)]
+    heatmap(weights.reshape(n_layers * n_heads, n_words), labels, words, title=title, ax=ax,
+            vmin=0, vmax=1, fmt="{:.1f}")
+    for layer in range(1, n_layers):                                 # a line between the layers
+        ax.axhline(layer * n_heads - 0.5, color="white", lw=2)
+    referent = words.index(explained["referent"])
+    ax.add_patch(plt.Rectangle((referent - 0.5, -0.5), 1, n_layers * n_heads, fill=False,
+                               edgecolor="red", lw=2.5))
     return ax
 
 
-def it_attention_pair(explained_pair, titles):
-    """Two sentences' `it_attention` heatmaps, one above the other (notebook 08's main figure)."""
+def it_heads_pair(explained_pair, titles, where="from_answer"):
+    """`it_heads` for two sentences, one above the other (notebook 08's main figures)."""
     width = max(len(e["words"]) for e in explained_pair)
-    fig, axes = plt.subplots(len(explained_pair), 1, figsize=(0.6 * width + 1.5, 1.9 * len(explained_pair)))
+    rows = len(explained_pair[0][where]) * len(explained_pair[0][where][0])
+    fig, axes = plt.subplots(len(explained_pair), 1,
+                             figsize=(0.5 * width + 1.8, (0.32 * rows + 1.3) * len(explained_pair)))
     for ax, explained, title in zip(np.atleast_1d(axes), explained_pair, titles):
-        it_attention(explained, ax=ax, title=title)
+        it_heads(explained, where, ax=ax, title=title)
     fig.tight_layout()
     return fig
 

@@ -158,43 +158,35 @@ def recurrent_scale_explorer(length=40):
 
 # ====================================================================== 08_what_is_it
 
-def it_sentence_answer(model, agent, verb, obj, clause, voice):
-    """Build a sentence from menu choices and ask the trained "it" model about it.
-
-    Returns (explained, summary): `explained` as from helpers.itmodel.explain, and one line such
-    as 'the bond was sold by the trader because it was tired -> "it" = trader (right)'.
-    """
-    from helpers import itdata, itmodel
-
-    sentence = itdata.sentence_from_choices(agent, verb, obj, clause, voice)
+def _it_summary(model, sentence):
     explained = itmodel.explain(model, sentence)
     verdict = "right" if explained["answer"] == sentence.referent else f"wrong: it is the {sentence.referent}"
-    return explained, f'{sentence.text} -> "it" = {explained["answer"]} ({verdict})'
+    line = f'{sentence.text} -> "it" = {explained["answer"]} (p = {explained["probability"]:.2f}, {verdict})'
+    return explained, line
+
+
+def it_sentence_answer(model, agent, verb, obj, clause, voice):
+    """Build a sentence from menu choices and ask notebook 08's trained model about it.
+
+    Returns (explained, summary): `explained` as from helpers.itmodel.explain, and one line such
+    as 'the bond was sold by the trader because it was tired -> "it" = trader (p = 0.99, right)'.
+    """
+    return _it_summary(model, itdata.sentence_from_choices(agent, verb, obj, clause, voice))
 
 
 def it_text_answer(model, text):
-    """Ask the trained "it" model about a typed sentence (helpers.itdata.sentence_from_text reads it;
-    an unknown word raises a ValueError that lists the kinds of word the model knows).
+    """Ask notebook 08's trained model about a typed sentence (helpers.itdata.sentence_from_text
+    reads it; an unknown word raises a ValueError that lists the kinds of word the model knows).
 
     Returns (explained, summary), like it_sentence_answer.
     """
-    from helpers import itdata, itmodel
-
-    sentence = itdata.sentence_from_text(text)
-    explained = itmodel.explain(model, sentence)
-    verdict = "right" if explained["answer"] == sentence.referent else f"wrong: it is the {sentence.referent}"
-    return explained, f'{sentence.text} -> "it" = {explained["answer"]} ({verdict})'
+    return _it_summary(model, itdata.sentence_from_text(text))
 
 
 def it_sentence_widget(model):
     """A text box to type a sentence, and menus (agent, verb, object, clause, voice) that write one
-    into it; shows the answer and the attention from "it", or why the sentence cannot be read."""
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-
-    from helpers import itdata, plots
-    from helpers.text import SENTENCE_PERSON
-
+    into it; shows the answer, its probability and every head's attention from '=', or why the
+    sentence cannot be read."""
     text = widgets.Text(value=SENTENCE_PERSON, description="sentence", continuous_update=False,
                         layout=widgets.Layout(width="95%"))
     menus = dict(agent=itdata.AGENTS, verb=itdata.VERBS, obj=itdata.OBJECTS, clause=itdata.CLAUSES,
@@ -215,7 +207,7 @@ def it_sentence_widget(model):
             print(error)
             return
         print(summary)
-        plots.it_attention(explained, title='attention from "it" (the answer framed in red)')
+        plots.it_heads(explained, title='attention from "=" (the referent framed in red)')
         plt.show()
 
     output = widgets.interactive_output(show, {"sentence_text": text})
