@@ -24,8 +24,8 @@ import time
 
 import torch
 
-from helpers.train import (PRESETS, SettingsError, Trainer, add_setting_flags, config_for, device_name,
-                           learning_rate, resolve, synchronize)
+from helpers.hardware import SettingsError, device_name, resolve, synchronize
+from helpers.train import PRESETS, Trainer, add_setting_flags, config_for, learning_rate
 
 # Dense peak TFLOP/s (no sparsity) from the makers' data sheets, by dtype. "H100" alone means the
 # SXM card; the PCIe and NVL cards are slower. Matched against torch.cuda.get_device_name, first

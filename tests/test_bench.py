@@ -47,7 +47,7 @@ def test_one_json_line_with_step_time_mfu_and_time_to_target(capsys):
     result = json.loads(lines[0])
     assert result["median_step_ms"] > 0 and result["tokens_per_s"] > 0
     achieved = result["flops_per_token"] * result["tokens_per_s"] / 1e12     # TFLOP/s
-    assert result["mfu"] == pytest.approx(achieved / 1.0, rel=1e-2)
+    assert result["mfu"] == pytest.approx(achieved / 1.0, rel=1e-2, abs=5e-5)   # (printed to 4 decimals)
     assert result["time_to_target_s"] is not None and result["time_to_target_s"] <= 20
     assert result["final_val_loss"] <= 3.5
     # the machine's own matmul rate, measured around the steps, and the model's share of it
