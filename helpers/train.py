@@ -46,9 +46,9 @@ from helpers.model import GPT, GPTConfig
 from helpers.text import (TokenData, evaluation_batches, evaluation_windows, get_batch,  # noqa: F401
                           load_token_ids, make_tokenizer)
 
-# The names notebook 09, helpers.bench and older code import from here stay importable from here
-# (the noqa above): get_batch, device_name, fresh_run_dir... The plays as token ids, cached:
-load_data = load_token_ids
+# Notebook 09 and older code import get_batch, device_name, CheckpointError and the like from
+# helpers.train: the imports above keep them here (hence the noqa), and load_data keeps its name.
+load_data = load_token_ids          # the plays as token ids, encoded once and cached
 
 
 # ====================================================================== settings
