@@ -51,21 +51,26 @@ def next_word_loss(model, batch):
     return answer_loss + words_loss
 
 
+@contextlib.contextmanager
+def one_thread():
+    """Run torch on one CPU thread inside the `with`, then put the thread count back. The matrices
+    here are tiny, so more threads mostly wait for each other (4x slower on a busy 2-core machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def train_it_model(sentences, seed=0, blank_clause=False, log_every=100, verbose=True, **recipe):
     """Train a fresh model on `sentences` with AdamW on the CPU; returns (model, losses per step).
 
     Seeded: the same arguments give the same model. `recipe` overrides RECIPE's settings.
     blank_clause=True hides every clause word behind '<blank>' (the clause-blind baseline).
-    Runs on one CPU thread: the matrices are tiny, so more threads mostly wait for each other;
-    the thread count is put back afterwards.
     """
-    settings = {**RECIPE, **recipe}
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _train(sentences, seed, blank_clause, log_every, verbose, **settings)
-    finally:
-        torch.set_num_threads(threads)
+    with one_thread():
+        return _train(sentences, seed, blank_clause, log_every, verbose, **{**RECIPE, **recipe})
 
 
 def _train(sentences, seed, blank_clause, log_every, verbose, steps, batch_size, lr, weight_decay,
@@ -89,6 +94,7 @@ def _train(sentences, seed, blank_clause, log_every, verbose, steps, batch_size,
 
 
 @torch.no_grad()
+@one_thread()
 def answer_probabilities(model, sentences, blank_clause=False):
     """The model's next-word probabilities after '=' for each sentence: (B, V)."""
     model.eval()
@@ -162,6 +168,7 @@ def first_noun(sentence):
 # ------------------------------------------------------------------ what the attention does
 
 @torch.no_grad()
+@one_thread()
 def attention_weights(model, sentences):
     """Every layer's attention weights for the sentences' inputs: (L, B, H, T, T).
 
