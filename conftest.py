@@ -5,9 +5,13 @@ Binder gives 2 GB for the Jupyter server and the kernel together; the server tak
 so a notebook's kernel must stay under KERNEL_MEMORY_LIMIT_MB. The peak is the kernel's own
 high-water mark (VmHWM in /proc, Linux only), read after each cell, so nothing between two
 readings is missed.
+
+One more hook marks the tests that need a CUDA GPU as `cuda`, for `pytest -m cuda`.
 """
 import collections
 import os
+
+import pytest
 
 KERNEL_MEMORY_LIMIT_MB = int(os.environ.get("COURSE_KERNEL_MEMORY_MB", 1700))   # settable, to try a tighter bar
 
@@ -69,3 +73,19 @@ def pytest_terminal_summary(terminalreporter):
 def pytest_sessionfinish(session, exitstatus):
     if _over_limit() and exitstatus == 0:
         session.exitstatus = 1
+
+
+# ---------------------------------------------------------------------- the CUDA tests
+
+def needs_cuda(item):
+    """True for a test skipped without CUDA: a skipif whose reason names CUDA."""
+    return any("cuda" in str(mark.kwargs.get("reason", "")).lower() for mark in item.iter_markers("skipif"))
+
+
+@pytest.hookimpl(tryfirst=True)          # before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    """Mark every test that needs a CUDA GPU with `cuda`, so that `pytest -m cuda` (the GPU check,
+    tools/gpu_check.py) runs exactly those, without a list to keep up to date."""
+    for item in items:
+        if needs_cuda(item):
+            item.add_marker(pytest.mark.cuda)
