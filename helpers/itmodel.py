@@ -160,6 +160,27 @@ def clause_position_lookup(train):
     return answer
 
 
+def pair_lookup(train):
+    """Remembers, for every (noun, clause) pair of training, whether that noun was the referent.
+    Answers the noun marked as the referent, else the one not marked as "not it", else the first.
+    It knows nothing of sentences or word order, only how each noun relates to each clause."""
+    was_referent = {}
+    for sentence in train:
+        for position in sentence.noun_positions:
+            noun = sentence.words[position]
+            was_referent[noun, sentence.clause] = position == sentence.referent_position
+
+    def answer(sentence):
+        nouns = [sentence.words[p] for p in sentence.noun_positions]
+        marks = [was_referent.get((noun, sentence.clause)) for noun in nouns]
+        if True in marks:
+            return nouns[marks.index(True)]
+        if False in marks:
+            return nouns[1 - marks.index(False)]
+        return nouns[0]
+    return answer
+
+
 def first_noun(sentence):
     """Always the first noun: right on active agent clauses and passive object clauses."""
     return sentence.words[sentence.noun_positions[0]]
@@ -195,13 +216,18 @@ def weights_from(model, sentences, where):
     return rows.permute(1, 2, 0, 3)                                          # (L, H, B, T)
 
 
-def referent_heads(model, sentences):
-    """For every head, the share of sentences in which its attention from '=' puts more than half
-    of its weight on the referent noun: a tensor (L, H)."""
+def noun_shares(model, sentences):
+    """For every head, how often its attention from '=' puts more than half of its weight on the
+    referent, and how often on the other noun: two tensors (L, H) of shares in [0, 1].
+
+    A head that always looks at one noun (say the object) scores about 1/2 on both: it does not
+    choose. A head that fetches the referent scores high on the first and near 0 on the second."""
     rows = weights_from(model, sentences, "answer")                          # (L, H, B, T)
-    referent = itdata.encode(sentences)["referent"]                          # (B,)
-    on_referent = rows[:, :, torch.arange(len(sentences)), referent]          # (L, H, B)
-    return (on_referent > 0.5).float().mean(dim=-1)                          # (L, H)
+    batch = itdata.encode(sentences)
+    every = torch.arange(len(sentences))
+    on_referent = rows[:, :, every, batch["referent"]]                       # (L, H, B)
+    on_other = rows[:, :, every, batch["other"]]                             # (L, H, B)
+    return (on_referent > 0.5).float().mean(dim=-1), (on_other > 0.5).float().mean(dim=-1)
 
 
 @contextlib.contextmanager
@@ -242,7 +268,7 @@ def accuracy_without_each_head(model, sentences):
 
 def explain(model, sentence):
     """What the model makes of one sentence: a dict with its words (and the prompt), the answer,
-    its probability, the referent, and every head's attention from '=' and from "it"
+    its probability, the referent, the other noun, and every head's attention from '=' and from "it"
     (nested lists [layer][head][word])."""
     probabilities = answer_probabilities(model, [sentence])[0]               # (V,)
     best = int(probabilities.argmax())
@@ -250,18 +276,23 @@ def explain(model, sentence):
             "answer": itdata.vocabulary()[best],
             "probability": float(probabilities[best]),
             "referent": sentence.referent,
+            "other": sentence.object if sentence.referent == sentence.agent else sentence.agent,
             "from_answer": weights_from(model, [sentence], "answer")[:, :, 0].tolist(),
             "from_it": weights_from(model, [sentence], "it")[:, :, 0].tolist()}
 
 
 def head_evidence(model, sentences):
-    """Two views of the heads on `sentences`: the head that points at the referent most often
-    (from '=', more than half its weight) and the head the answers need most (removing it costs
-    the most accuracy), each with the accuracy left without it. A dict of plain numbers."""
-    shares = referent_heads(model, sentences)                                # (L, H)
+    """Two views of the heads on `sentences`, as a dict of plain numbers.
+
+    The choosing head: the one whose attention from '=' lands on the referent more often than on
+    the other noun, by the widest margin (`noun_shares`), with both shares. The needed head: the
+    one whose removal (its output set to zero) costs the most accuracy. Each comes with the
+    accuracy left without it."""
+    on_referent, on_other = noun_shares(model, sentences)                    # (L, H) each
     without = accuracy_without_each_head(model, sentences)                   # (L, H)
-    pointing = divmod(int(shares.argmax()), shares.shape[1])
+    margin = on_referent - on_other
+    choosing = divmod(int(margin.argmax()), margin.shape[1])
     needed = divmod(int(without.argmin()), without.shape[1])
-    return {"pointing_head": pointing, "pointing_share": float(shares[pointing]),
-            "accuracy_without_pointing": float(without[pointing]),
+    return {"choosing_head": choosing, "on_referent": float(on_referent[choosing]),
+            "on_other": float(on_other[choosing]), "accuracy_without_choosing": float(without[choosing]),
             "needed_head": needed, "accuracy_without_needed": float(without[needed])}

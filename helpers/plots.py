@@ -275,7 +275,8 @@ def plot_timings(lengths, seconds_by_label, ax=None, title="Time for one sequenc
 def it_heads(explained, where="from_answer", ax=None, title=None):
     """Heatmap of every head's attention (rows: layer and head) over the words of one sentence and
     its prompt (columns), from `helpers.itmodel.explain`. where: "from_answer" (the row of '=',
-    whose next word is the answer) or "from_it". The referent's column is framed in red."""
+    whose next word is the answer) or "from_it". The referent's column is framed in red, the
+    other noun's in dashed grey."""
     weights = np.array(explained[where])                             # (layers, heads, words)
     n_layers, n_heads, n_words = weights.shape
     words = explained["words"]
@@ -289,6 +290,10 @@ def it_heads(explained, where="from_answer", ax=None, title=None):
     referent = words.index(explained["referent"])
     ax.add_patch(plt.Rectangle((referent - 0.5, -0.5), 1, n_layers * n_heads, fill=False,
                                edgecolor="red", lw=2.5))
+    if explained.get("other") in words:                              # the other noun: dashed grey
+        other = words.index(explained["other"])
+        ax.add_patch(plt.Rectangle((other - 0.5, -0.5), 1, n_layers * n_heads, fill=False,
+                                   edgecolor="0.6", lw=2, ls="--"))
     return ax
 
 

@@ -128,8 +128,9 @@ def test_attention_rows_are_causal_weights_and_match_the_answer(trained):
     rows = itmodel.weights_from(model, sentences, "answer")              # (L, H, B, T)
     at = itdata.encode(sentences)["answer_at"]
     torch.testing.assert_close(rows[1, 2, 0], weights[1, 0, 2, at[0]])
-    shares = itmodel.referent_heads(model, sentences)
-    assert shares.shape == (2, 4) and ((shares >= 0) & (shares <= 1)).all()
+    on_referent, on_other = itmodel.noun_shares(model, sentences)
+    assert on_referent.shape == on_other.shape == (2, 4)
+    assert ((on_referent + on_other) <= 1).all()          # more than half on both is impossible
 
 
 def test_explain_reports_the_answer_its_probability_and_every_head(trained):
@@ -162,10 +163,30 @@ def test_head_evidence_names_heads_that_exist_and_matches_the_tables(trained, sp
     model, _ = trained
     sentences = splits.new_pairs[:60]
     evidence = itmodel.head_evidence(model, sentences)
-    shares = itmodel.referent_heads(model, sentences)
+    on_referent, on_other = itmodel.noun_shares(model, sentences)
     without = itmodel.accuracy_without_each_head(model, sentences)
-    assert evidence["pointing_share"] == pytest.approx(float(shares.max()))
+    assert evidence["on_referent"] - evidence["on_other"] == pytest.approx(float((on_referent - on_other).max()))
     assert evidence["accuracy_without_needed"] == pytest.approx(float(without.min()))
-    layer, head = evidence["pointing_head"]
+    layer, head = evidence["choosing_head"]
     assert 0 <= layer < 2 and 0 <= head < 4
-    assert evidence["accuracy_without_pointing"] == pytest.approx(float(without[layer, head]))
+    assert evidence["accuracy_without_choosing"] == pytest.approx(float(without[layer, head]))
+
+
+def test_a_head_fixed_on_one_noun_is_not_counted_as_choosing(monkeypatch):
+    # Hand-made weights from '=': head 0 always on the object (word 4), head 1 on the referent.
+    sentences = [S("robot", "signed", "loan", "was cheap", "active"), S("robot", "signed", "loan", "was tired", "active")]
+    rows = torch.zeros(1, 2, 2, 15)                       # (L, H, B, T)
+    rows[0, 0, :, 4] = 1.0                                # the object, whatever the clause
+    rows[0, 1, 0, 4] = rows[0, 1, 1, 1] = 1.0             # loan, then robot: the referents
+    monkeypatch.setattr(itmodel, "weights_from", lambda model, sentences, where: rows)
+    on_referent, on_other = itmodel.noun_shares(None, sentences)
+    assert on_referent.tolist() == [[0.5, 1.0]] and on_other.tolist() == [[0.5, 0.0]]
+
+
+def test_the_noun_clause_lookup_needs_only_pairs():
+    train = [S("robot", "signed", "loan", "was cheap", "active"),       # loan was cheap; robot was not
+             S("client", "sold", "bond", "was tired", "passive")]       # client was tired; bond was not
+    lookup = itmodel.pair_lookup(train)
+    assert lookup(S("client", "bought", "loan", "was cheap", "passive")) == "loan"   # loan marked True
+    assert lookup(S("robot", "sold", "deal", "was cheap", "active")) == "deal"       # robot marked False
+    assert lookup(S("banker", "sold", "deal", "was careful", "active")) == "banker"  # nothing known: first noun
