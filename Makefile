@@ -2,6 +2,7 @@
 #   make lab    install the course into .venv (once) and open JupyterLab on the welcome notebook
 #   make test   the same install, then every unit test and every notebook re-run and compared (nbval)
 # More: make execute (re-run notebooks in place, as committed), make slides, make bench, make help.
+#   make gpu-check  the prepared check for a CUDA GPU (GPU_CHECK_FLAGS=--dry-run tries it on a CPU)
 
 PYTHON   ?= python3
 VENV     ?= .venv
@@ -121,6 +122,13 @@ test-browser: install
 
 bench: install
 	$(PY) -m helpers.bench
+
+# Everything the course claims about a CUDA GPU, in one run of a few minutes: tools/gpu_check.py
+# (CONTRIBUTING.md, "Running the GPU check"). No install first: the lent GPU machine has no
+# network and brings its own torch; here $(PYTHON) finds the course's .venv first (PATH above).
+.PHONY: gpu-check
+gpu-check:
+	$(PYTHON) tools/gpu_check.py $(GPU_CHECK_FLAGS)
 
 # Refresh the pinned versions: a clean venv without constraints, then freeze it.
 constraints:
