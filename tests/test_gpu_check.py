@@ -52,6 +52,17 @@ def test_dry_run_writes_every_step_with_a_status(tmp_path):
     assert "environment" in (tmp_path / "gpu-check.log").read_text()
 
 
+# (The reason must not name CUDA: conftest.py would mark the test `cuda`, and the check, on a GPU,
+# would find it skipped there and fail.)
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU is here: nothing to refuse")
+def test_a_real_run_without_a_gpu_refuses_its_steps(tmp_path):
+    assert gpu_check.main(["--only", "cuda_tests", "--out", str(tmp_path)]) == 1
+    report = json.loads((tmp_path / "gpu-check.json").read_text())
+    assert report["steps"]["environment"]["results"]["cuda_available"] is False
+    refused = report["steps"]["cuda_tests"]
+    assert refused["status"] == "skipped" and "--dry-run" in refused["reason"]
+
+
 def test_an_unknown_step_is_refused(capsys):
     assert gpu_check.main(["--only", "bench"]) == 2
     assert "bench_compiled" in capsys.readouterr().err
