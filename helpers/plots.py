@@ -302,7 +302,7 @@ def it_heads_pair(explained_pair, titles, where="from_answer"):
     width = max(len(e["words"]) for e in explained_pair)
     rows = len(explained_pair[0][where]) * len(explained_pair[0][where][0])
     fig, axes = plt.subplots(len(explained_pair), 1,
-                             figsize=(0.5 * width + 1.8, (0.32 * rows + 1.3) * len(explained_pair)))
+                             figsize=(0.5 * width + 1.8, (0.28 * rows + 1.2) * len(explained_pair)))
     for ax, explained, title in zip(np.atleast_1d(axes), explained_pair, titles):
         it_heads(explained, where, ax=ax, title=title)
     fig.tight_layout()
