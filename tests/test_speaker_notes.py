@@ -24,13 +24,6 @@ MARKER = add_notes.MARKER                 # "**For the lecturer.**"
 MAX_WORDS = 100                           # a note is read at a glance, mid-lecture
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
-# Notebooks whose notes are written but not yet in the notebook, by name. Notebook 09 was being
-# edited when the others got theirs; its notes wait in build/notes09.json (keyed to its cell ids):
-#   python tools/add_notes.py build/notes09.json notebooks/09_gpt_on_gpu.ipynb
-# Then empty this set: the test below fails for a listed notebook that already has all its notes.
-PENDING = {"09_gpt_on_gpu.ipynb"}
-
-
 def cells_of(path):
     return json.loads(path.read_text(encoding="utf-8"))["cells"]
 
@@ -82,10 +75,6 @@ def missing_sections(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_section_has_speaker_notes(path):
     missing = missing_sections(path)
-    if path.name in PENDING:
-        assert missing, (f"{path.name} now has notes in every section: remove it from PENDING in "
-                         f"{Path(__file__).name}, so that its notes are checked like the others'")
-        pytest.skip(f"{path.name}: notes pending (PENDING in {Path(__file__).name})")
     assert sections(cells_of(path)), f"{path.name} has no '## ' sections"
     assert not missing, (
         f"{path.name}: no speaker notes in the section(s) {missing}. Add a markdown cell with slide type "
@@ -97,8 +86,6 @@ def test_every_section_has_speaker_notes(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_widget_slide_has_a_live_note(path):
-    if path.name in PENDING:
-        pytest.skip(f"{path.name}: notes pending (PENDING in {Path(__file__).name})")
     for group in subslides(cells_of(path)):
         if any(map(has_widget, group)):
             first = source(group[0]).strip().splitlines()[0][:60]
@@ -139,15 +126,10 @@ def test_notes_are_short_marked_optional_and_shown_with_their_whole_slide(path):
         ids.add(cell.get("id"))
 
 
-def test_pending_names_real_notebooks():
-    names = {path.name for path in NOTEBOOKS}
-    assert PENDING <= names, f"PENDING names notebooks that do not exist: {PENDING - names}"
-
-
 def test_add_notes_puts_back_exactly_what_it_was_given(tmp_path):
     # Take a notebook's notes out, give them to tools/add_notes.py, and get the same bytes back:
     # it changes nothing else and writes the file as nbformat does. A second run adds nothing.
-    path = next(p for p in NOTEBOOKS if p.name not in PENDING)
+    path = NOTEBOOKS[0]
     original = path.read_text(encoding="utf-8")
     nb = json.loads(original)
     notes, note_ids, previous = [], [], None
