@@ -25,7 +25,8 @@ import time
 import torch
 
 from helpers.hardware import SettingsError, device_name, resolve, synchronize
-from helpers.train import PRESETS, Trainer, add_setting_flags, config_for, learning_rate
+from helpers.settings import PRESETS, add_setting_flags, config_for
+from helpers.train import Trainer, learning_rate
 
 # Dense peak TFLOP/s (no sparsity) from the makers' data sheets, by dtype. "H100" alone means the
 # SXM card; the PCIe and NVL cards are slower. Matched against torch.cuda.get_device_name, first

@@ -13,12 +13,15 @@ import io
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 
 # The computations behind the widgets; notebooks also reach them here (helpers.widgets.softmax_state).
 from helpers.attention import query_attention, softmax_state  # noqa: F401
 from helpers.backprop import descent_path, descent_regime  # noqa: F401
 from helpers.embeddings import neighbour_table, word_map_points  # noqa: F401
-from helpers.plots import plot_descent, plot_gradient_norms, plot_query_attention, plot_softmax_state, word_map
+from helpers.model import generate, next_token_probabilities
+from helpers.plots import (next_token_bars, plot_descent, plot_gradient_norms, plot_query_attention,
+                           plot_softmax_state, word_map)
 from helpers.rnn import gradients_through_time  # noqa: F401
 from helpers.tensors import broadcast_result, parse_shape, shape_playground_text  # noqa: F401
 from helpers import itdata, itmodel, plots
@@ -225,9 +228,6 @@ def show_token(token):
 def sampling_view(model, tokenizer, prompt, temperature=1.0, top_k=None, n_new=120, n_bars=10, seed=0):
     """What the sampling widget shows: (labels, probabilities of the n_bars likeliest next tokens,
     a sampled continuation of the prompt). Seeded: the same settings give the same text."""
-    import torch
-    from helpers.model import generate, next_token_probabilities
-
     device = next(model.parameters()).device
     ids = tokenizer.encode(prompt)
     if not ids:
@@ -246,10 +246,6 @@ def sampling_view(model, tokenizer, prompt, temperature=1.0, top_k=None, n_new=1
 
 def sampling_explorer(model, tokenizer, prompt="ROMEO:\n"):
     """Sliders for temperature and top-k: the next-token bars and a sample move with them."""
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from helpers.plots import next_token_bars
-
     def show(temperature, top_k):
         labels, probs, text = sampling_view(model, tokenizer, prompt, temperature, top_k or None)
         next_token_bars(labels, probs, title=f"after {show_token(prompt[-12:])!r}: T={temperature}, top-k={top_k or 'off'}")

@@ -1,4 +1,4 @@
-"""Tests of helpers/train.py: settings, schedule, the loop, resume, DDP, the CLI, the smoke preset (notebook 09)."""
+"""Tests of helpers/train.py: schedule, the loop, resume, DDP, the CLI, the smoke preset (notebook 09)."""
 import dataclasses
 import json
 import math
@@ -49,13 +49,6 @@ def test_learning_rate_warms_up_then_decays_to_the_floor():
     assert T.learning_rate(config, 9, 0.0) == pytest.approx(1e-3)
     assert T.learning_rate(config, 50, 0.5) == pytest.approx(0.55e-3)
     assert T.learning_rate(config, 99, 1.0) == pytest.approx(1e-4)
-
-
-def test_unknown_preset_or_setting_is_named():
-    with pytest.raises(ValueError, match="choose one of"):
-        T.config_for("tpu")
-    with pytest.raises(ValueError, match="unknown settings"):
-        T.config_for("cpu", learning_rate=1)
 
 
 # ---------------------------------------------------------------------- training and resuming
@@ -113,21 +106,8 @@ def test_a_new_run_never_replaces_an_earlier_runs_checkpoint(tmp_path):
     assert torch.equal(torch.get_rng_state(), rng_before)           # refused before seeding anything
 
 
-def test_settings_that_would_fail_deep_in_a_run_are_refused_at_once():
-    for overrides, message in [(dict(device="gpu"), "device must be auto, cpu"),
-                               (dict(dtype="bf16"), "dtype must be one of"),
-                               (dict(lr="3e-3"), "lr must be a number above 0"),
-                               (dict(batch_size=0), "batch_size must be a whole number of at least 1"),
-                               (dict(dropout=1.0), "dropout must be"),
-                               (dict(compile="yes"), "compile must be one of")]:
-        with pytest.raises(ValueError, match=message):
-            T.config_for("smoke", **overrides)
-    assert T.config_for("smoke", device="cuda:1", dtype="bfloat16", compile="true").device == "cuda:1"
-    for overrides, message in [(dict(device="cuda:x"), "device must be"), (dict(batch_size=True), "batch_size"),
-                               (dict(d_model=30, n_heads=4), "divisible")]:
-        with pytest.raises(ValueError, match=message):
-            T.config_for("smoke", **overrides)
-    assert T.main(["--preset", "smoke", "--device", "gpu"]) == 2       # the message, not a traceback
+def test_a_bad_setting_on_the_command_line_is_a_message_not_a_traceback():
+    assert T.main(["--preset", "smoke", "--device", "gpu"]) == 2
 
 
 def test_numpy_numbers_in_settings_become_plain_ones_a_checkpoint_can_hold(tmp_path):
