@@ -9,6 +9,9 @@ Each state needs the one before it, so T tokens take T steps one after another (
 here, and a loop on any hardware), while attention handles all T positions in one batched product.
 The gradient from the last state back to an early input passes through every step in between,
 multiplied by W_hh each time: it shrinks (vanishes) or grows (explodes) like a power of W_hh's scale.
+
+The last part trains models on one long-range task, a cue then k filler tokens then a query whose
+answer is the cue: a tanh RNN, an LSTM and one attention layer, side by side (accuracy_against_distance).
 """
 import torch
 from torch import nn
@@ -16,7 +19,9 @@ from torch import nn
 from helpers.attention import check_layer_input
 
 __all__ = ["TanhRNN", "set_recurrent_scale", "state_gradient_norms", "attention_gradient_norms",
-           "dependency_depth", "gradients_through_time"]
+           "dependency_depth", "gradients_through_time", "make_cue_task", "cue_task_vocab_size",
+           "RecurrentClassifier", "AttentionClassifier", "make_classifier", "train_classifier",
+           "classifier_accuracy", "accuracy_against_distance"]
 
 
 class TanhRNN(nn.Module):
@@ -135,3 +140,138 @@ def gradients_through_time(scale, length=40, hidden=32, features=8, seed=0):
     w_q, w_k, w_v = (torch.randn(features, hidden, generator=generator) / features ** 0.5 for _ in range(3))
     return {"rnn": state_gradient_norms(rnn, inputs).numpy(),
             "attention": attention_gradient_norms(inputs, w_q, w_k, w_v).detach().numpy()}
+
+
+# ---------------------------------------------------------------------- a long-range task, trained (06)
+#
+# A cue token, then `distance` filler tokens, then a query token; the answer is which cue came first.
+# The fillers are random and carry no information, so a model that cannot see (or remember) the cue
+# scores 1 / n_cues at best. Token ids: 0 .. n_cues - 1 are the cues, then the fillers, then the query.
+
+CUE_TASK = dict(n_cues=4, n_fillers=8)
+TRAINING = dict(width=32, steps=300, batch_size=64, lr=0.01)        # the same for every model
+
+
+def cue_task_vocab_size(n_cues=4, n_fillers=8):
+    """Cues, fillers and the query token: how many token ids the cue task uses."""
+    return n_cues + n_fillers + 1
+
+
+def make_cue_task(n, distance, generator, n_cues=4, n_fillers=8):
+    """n sequences `cue, distance fillers, query` and their answers (the cue's index).
+
+    Returns tokens (n, distance + 2) and answers (n,), both int64. `generator`: a torch.Generator.
+    """
+    if distance < 0:
+        raise ValueError(f"distance is the number of fillers between cue and query: at least 0, got {distance}")
+    answers = torch.randint(n_cues, (n,), generator=generator)                       # (n,)
+    fillers = n_cues + torch.randint(n_fillers, (n, distance), generator=generator)  # (n, k)
+    query = torch.full((n, 1), n_cues + n_fillers)                                   # (n, 1)
+    return torch.cat([answers[:, None], fillers, query], dim=1), answers             # (n, k + 2), (n,)
+
+
+class RecurrentClassifier(nn.Module):
+    """Embed the tokens, read them with torch's tanh RNN ("rnn", the same recurrence as `TanhRNN`)
+    or LSTM ("lstm"), and classify from the last state. forward(tokens (B, T)) -> logits (B, classes)."""
+
+    def __init__(self, vocab_size, n_classes, width=32, cell="rnn"):
+        super().__init__()
+        if cell not in ("rnn", "lstm"):
+            raise ValueError(f'cell must be "rnn" or "lstm", got {cell!r}')
+        self.embed = nn.Embedding(vocab_size, width)
+        recurrent = nn.RNN if cell == "rnn" else nn.LSTM
+        self.recurrent = recurrent(width, width, batch_first=True)
+        self.head = nn.Linear(width, n_classes)
+
+    def forward(self, tokens):                                   # (B, T)
+        states, _ = self.recurrent(self.embed(tokens))           # (B, T, W): T steps, one after another
+        return self.head(states[:, -1])                          # (B, classes), from the last state
+
+
+class AttentionClassifier(nn.Module):
+    """Token plus position embeddings, one attention layer (`MultiHeadAttention`, notebook 03),
+    and a classifier on the last position's output. forward(tokens (B, T)) -> logits (B, classes)."""
+
+    def __init__(self, vocab_size, n_classes, max_length, width=32, n_heads=1):
+        super().__init__()
+        from helpers.attention import MultiHeadAttention
+
+        self.embed = nn.Embedding(vocab_size, width)
+        self.position = nn.Embedding(max_length, width)          # so it can tell where the cue is
+        self.attention = MultiHeadAttention(width, n_heads)
+        self.head = nn.Linear(width, n_classes)
+
+    def forward(self, tokens):                                   # (B, T)
+        T = tokens.shape[1]
+        x = self.embed(tokens) + self.position(torch.arange(T, device=tokens.device))   # (B, T, W)
+        out, _ = self.attention(x)                               # (B, T, W): every position at once
+        return self.head(out[:, -1])                             # (B, classes), from the query's output
+
+
+def make_classifier(kind, distance, seed=0, width=32, n_cues=4, n_fillers=8):
+    """A fresh seeded model of kind "rnn", "lstm" or "attention" for the cue task at this distance."""
+    torch.manual_seed(seed)
+    vocab_size = cue_task_vocab_size(n_cues, n_fillers)
+    if kind == "attention":
+        return AttentionClassifier(vocab_size, n_cues, max_length=distance + 2, width=width)
+    return RecurrentClassifier(vocab_size, n_cues, width=width, cell=kind)
+
+
+def _threads(n):
+    """Set torch's CPU threads to n; returns the old count (tiny models run fastest on one)."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    return old
+
+
+def train_classifier(model, distance, seed=0, steps=300, batch_size=64, lr=0.01, data=None):
+    """Train `model` on fresh batches of the cue task with Adam; returns the losses, one per step.
+
+    Seeded, on one CPU thread: the same arguments give the same model. data: a fixed (tokens, answers)
+    to draw the batches from instead of fresh sequences (to check that a small model can overfit).
+    """
+    old_threads = _threads(1)
+    try:
+        generator = torch.Generator().manual_seed(seed)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        losses = []
+        for _ in range(steps):
+            if data is None:
+                tokens, answers = make_cue_task(batch_size, distance, generator, **CUE_TASK)   # (B, T), (B,)
+            else:
+                rows = torch.randint(len(data[1]), (batch_size,), generator=generator)
+                tokens, answers = data[0][rows], data[1][rows]
+            loss = nn.functional.cross_entropy(model(tokens), answers)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses
+    finally:
+        _threads(old_threads)
+
+
+@torch.no_grad()
+def classifier_accuracy(model, tokens, answers):
+    """Share of sequences whose likeliest class is the answer: tokens (n, T), answers (n,)."""
+    model.eval()
+    right = (model(tokens).argmax(dim=-1) == answers).float().mean().item()
+    model.train()
+    return right
+
+
+def accuracy_against_distance(distances, kinds=("rnn", "lstm", "attention"), seed=0, n_test=1000, **training):
+    """Train each kind of model at each distance (same width, optimizer, steps and seed) and score it
+    on held-out sequences drawn with another seed. Returns {kind: [accuracy at each distance]}.
+    What notebook 06 plots; `training` overrides TRAINING's settings."""
+    settings = {**TRAINING, **training}
+    width = settings.pop("width")
+    results = {kind: [] for kind in kinds}
+    for distance in distances:
+        test_tokens, test_answers = make_cue_task(n_test, distance, torch.Generator().manual_seed(10_000 + seed),
+                                                  **CUE_TASK)
+        for kind in kinds:
+            model = make_classifier(kind, distance, seed=seed, width=width)
+            train_classifier(model, distance, seed=seed, **settings)
+            results[kind].append(classifier_accuracy(model, test_tokens, test_answers))
+    return results

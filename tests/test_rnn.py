@@ -107,3 +107,84 @@ def test_gradients_through_time_vanish_and_explode_with_the_scale():
     assert large["rnn"][0] > 10 * large["rnn"][-1]             # the oldest input's gradient blew up
     spread = small["attention"].max() / small["attention"].min()
     assert spread < 100                                         # attention: one step from every input
+
+
+# ---------------------------------------------------------------------- the long-range cue task (06)
+
+def _task(n, distance, seed=0):
+    return rnn_module.make_cue_task(n, distance, torch.Generator().manual_seed(seed))
+
+
+def test_cue_task_layout_cue_then_fillers_then_query():
+    tokens, answers = _task(50, 7)
+    n_cues, n_fillers = rnn_module.CUE_TASK["n_cues"], rnn_module.CUE_TASK["n_fillers"]
+    assert tokens.shape == (50, 9) and answers.shape == (50,)
+    assert torch.equal(tokens[:, 0], answers)                                  # the first token is the cue
+    assert bool(((tokens[:, 1:-1] >= n_cues) & (tokens[:, 1:-1] < n_cues + n_fillers)).all())
+    assert bool((tokens[:, -1] == n_cues + n_fillers).all())                  # the same query every time
+    assert tokens.max() < rnn_module.cue_task_vocab_size()
+    with pytest.raises(ValueError, match="at least 0"):
+        _task(3, -1)
+
+
+def test_cue_task_answer_depends_only_on_the_cue():
+    tokens, answers = _task(4000, 5)
+    swapped = tokens.clone()
+    swapped[:, 0] = (swapped[:, 0] + 1) % rnn_module.CUE_TASK["n_cues"]      # another cue, same fillers
+    # Every cue appears about equally often, and the fillers are the same for every answer.
+    counts = torch.bincount(answers, minlength=4).float() / len(answers)
+    assert torch.allclose(counts, torch.full((4,), 0.25), atol=0.03)
+    assert torch.equal(tokens[:, 1:], swapped[:, 1:]) and not torch.equal(tokens[:, 0], swapped[:, 0])
+
+
+def test_a_model_that_ignores_the_cue_is_at_chance():
+    # The best a cue-blind rule can do: a lookup from the fillers to the commonest answer in training.
+    train_tokens, train_answers = _task(4000, 2, seed=0)
+    test_tokens, test_answers = _task(4000, 2, seed=1)
+    table = {}
+    for row, answer in zip(train_tokens[:, 1:].tolist(), train_answers.tolist()):
+        table.setdefault(tuple(row), []).append(answer)
+    guess = {row: max(set(seen), key=seen.count) for row, seen in table.items()}
+    predictions = torch.tensor([guess.get(tuple(row), 0) for row in test_tokens[:, 1:].tolist()])
+    assert abs((predictions == test_answers).float().mean().item() - 0.25) < 0.04
+    # And a trained attention model, shown the cue blanked out (a filler in its place), is at chance too.
+    model = rnn_module.make_classifier("attention", 2)
+    rnn_module.train_classifier(model, 2, steps=100)
+    blanked = test_tokens.clone()
+    blanked[:, 0] = rnn_module.CUE_TASK["n_cues"]
+    assert rnn_module.classifier_accuracy(model, test_tokens, test_answers) > 0.95
+    assert abs(rnn_module.classifier_accuracy(model, blanked, test_answers) - 0.25) < 0.06
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "attention"])
+def test_training_is_deterministic(kind):
+    def run():
+        model = rnn_module.make_classifier(kind, 4, seed=3)
+        losses = rnn_module.train_classifier(model, 4, seed=3, steps=5)
+        return losses, model(_task(8, 4)[0])
+
+    (losses_a, logits_a), (losses_b, logits_b) = run(), run()
+    assert losses_a == losses_b and torch.equal(logits_a, logits_b)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "attention"])
+def test_a_small_model_overfits_a_few_sequences(kind):
+    # 16 sequences at distance 3: every model must get all of them right, with loss near 0.
+    tokens, answers = _task(16, 3, seed=5)
+    model = rnn_module.make_classifier(kind, 3)
+    losses = rnn_module.train_classifier(model, 3, steps=150, data=(tokens, answers))
+    assert losses[-1] < 0.05 and rnn_module.classifier_accuracy(model, tokens, answers) == 1.0
+
+
+def test_classifiers_give_one_row_of_logits_per_sequence_and_name_a_wrong_cell():
+    tokens, _ = _task(5, 6)
+    for kind in ("rnn", "lstm", "attention"):
+        assert rnn_module.make_classifier(kind, 6, width=8)(tokens).shape == (5, 4)   # (B, n_cues)
+    with pytest.raises(ValueError, match='"rnn" or "lstm"'):
+        rnn_module.RecurrentClassifier(13, 4, cell="gru")
+
+
+def test_accuracy_against_distance_short_gaps_are_easy_for_every_model():
+    results = rnn_module.accuracy_against_distance([2], steps=150, n_test=300)
+    assert set(results) == {"rnn", "lstm", "attention"}
+    assert all(accuracies[0] > 0.95 for accuracies in results.values())
