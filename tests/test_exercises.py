@@ -157,3 +157,47 @@ def test_every_revealed_solution_runs_and_passes(capsys):
             name = exercise.solution.split("def ", 1)[1].split("(", 1)[0]
             answer = namespace[name]
         assert check(exercise_id, answer), f"{exercise_id}: {capsys.readouterr().out}"
+
+
+MISTAKEN = exercises.register(Exercise(
+    id="99.row_means", task="the mean of each row", reference=lambda x: x.mean(axis=-1),
+    make_inputs=lambda rng: (rng.normal(size=(2, 3)),),
+    mistakes=((lambda x: x.mean(axis=0), "mean along the last axis (axis=-1), one number per row"),),
+    solution="def row_means(x):\n    return x.mean(axis=-1)"))
+
+
+def test_a_failing_check_shows_the_input_values_so_it_can_be_reproduced(capsys):
+    ok, out = run_check(capsys, "99.row_sums", lambda x: x.sum(axis=-1) + 1)
+    x = exercises._get("99.row_sums").make_inputs(np.random.default_rng(1000))[0]   # the first trial's input
+    assert not ok and "input 1: [[" in out
+    assert f"{round(float(x[0, 0]), 3):g}" in out and f"{round(float(x[-1, -1]), 3):g}" in out
+
+
+def test_large_inputs_are_summarised_not_printed():
+    from helpers.exercises import show_value
+    text = show_value(np.arange(1000.0))
+    assert "1000 values" in text and "min 0" in text and "max 999" in text and len(text) < 120
+    assert show_value(np.array([1.23456, -2.0])) == "[ 1.235, -2.   ]"
+    assert show_value(torch.tensor([0.5, 1.0])) == "[0.5, 1. ]"
+    assert show_value((2, 3)) == "(2, 3)"
+
+
+def test_a_naive_softmax_gets_the_hint_to_subtract_the_maximum(capsys):
+    def naive(x):
+        return np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True)
+    ok, out = run_check(capsys, "04.stable_softmax", naive)
+    assert not ok and "got nan" in out
+    assert "hint: " in out and "subtract the row's maximum first (notebook 04, numerical stability)" in out
+    assert "input 1: [[" in out                                 # and the scores that overflowed
+
+
+def test_a_registered_mistake_gets_its_own_hint_and_other_errors_none(capsys):
+    ok, out = run_check(capsys, "99.row_means", lambda x: x.mean(axis=0))
+    assert not ok and "hint: mean along the last axis" in out
+    ok, out = run_check(capsys, "99.row_means", lambda x: x.mean(axis=-1) * 2)
+    assert not ok and "hint" not in out
+
+
+def test_the_message_stays_short(capsys):
+    ok, out = run_check(capsys, "99.row_sums", lambda x: x.sum(axis=-1) + 1)
+    assert len(out.splitlines()) <= 8 and max(len(line) for line in out.splitlines()[1:]) <= 120

@@ -2,7 +2,9 @@
 
 A check never crashes the notebook. It runs the learner's function (or looks at their value) on a
 few seeded random inputs, compares with a reference and prints one line: a success, or what was
-expected, what came back, with shapes and dtypes. It returns True or False.
+expected, what came back, with shapes and dtypes, the inputs' values (small ones in full, large ones
+summarised) so the failure can be reproduced, and a hint when the answer matches a known mistake.
+It returns True or False.
 
 Exercises are registered per notebook, in ``helpers/exercises/nbNN_*.py``, with ``register``.
 See CONTRIBUTING.md, "Register an exercise". Built in notebook 00_welcome (how to use them).
@@ -17,7 +19,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-__all__ = ["check", "solution", "register", "Exercise", "available", "compare_values"]
+__all__ = ["check", "solution", "register", "Exercise", "available", "compare_values", "show_value"]
 
 
 @dataclass
@@ -31,6 +33,8 @@ class Exercise:
     solution: source code a learner can reveal.
     compare: (expected, got) -> None if they agree, else a message. Default: `compare_values`.
     trials: how many seeded random inputs a function is tried on.
+    mistakes: (wrong_function, hint) pairs: when an answer gives what wrong_function gives on the
+        same inputs, the message adds the hint. Hints every exercise shares are in `_GENERAL_MISTAKES`.
     """
     id: str
     task: str
@@ -39,6 +43,7 @@ class Exercise:
     make_inputs: Optional[Callable] = None
     compare: Optional[Callable] = None
     trials: int = 5
+    mistakes: tuple = ()
     extra: dict = field(default_factory=dict)
 
 
@@ -152,6 +157,65 @@ def _describe_inputs(args):
     return ", ".join(describe(a) for a in args)
 
 
+def show_value(value, max_items=36, decimals=3):
+    """A value a learner can paste back: small arrays in full (rounded), large ones summarised."""
+    if _is_array(value):
+        array = _as_numpy(value)
+        if array.size > max_items:
+            if array.size == 0 or array.dtype == bool or not np.issubdtype(array.dtype, np.number):
+                return f"{array.size} values (too many to show)"
+            return (f"{array.size} values (too many to show): min {array.min():.{decimals}g}, "
+                    f"max {array.max():.{decimals}g}, mean {array.mean():.{decimals}g}")
+        if np.issubdtype(array.dtype, np.floating):
+            array = np.round(array, decimals)
+        return np.array2string(array, separator=", ", max_line_width=100, suppress_small=True,
+                               precision=decimals, floatmode="maxprec")
+    text = repr(value)
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _show_inputs(args):
+    lines = [f"    input {i + 1}: " + show_value(a).replace("\n", "\n" + " " * 13) for i, a in enumerate(args)]
+    return "\n" + "\n".join(lines)
+
+
+def _has_non_finite(value):
+    return _is_array(value) and _as_numpy(value).dtype.kind in "fc" and not np.isfinite(_as_numpy(value)).all()
+
+
+def _overflow(args, expected, got):
+    """nan or inf where the answer is finite, on inputs large enough for exp to overflow."""
+    large = any(_is_array(a) and _as_numpy(a).dtype.kind == "f" and np.nanmax(np.abs(_as_numpy(a)), initial=0) > 80
+                for a in args)
+    return large and _has_non_finite(got) and not _has_non_finite(expected)
+
+
+# (test(args, expected, got) -> bool, hint): mistakes learners make in many exercises.
+_GENERAL_MISTAKES = [
+    (_overflow, "exp of a large score overflowed to inf (and inf / inf is nan): subtract the row's "
+                "maximum first (notebook 04, numerical stability)"),
+]
+
+
+def _hint(exercise, args, expected, got, compare):
+    """The hint of the first known mistake the answer matches, or None."""
+    for wrong_function, hint in exercise.mistakes:
+        try:
+            with np.errstate(all="ignore"):
+                wrong = wrong_function(*_copy_args(args))
+            if compare(wrong, got) is None:
+                return hint
+        except Exception:  # a mistake that cannot run on these inputs simply does not match
+            continue
+    for test, hint in _GENERAL_MISTAKES:
+        try:
+            if test(args, expected, got):
+                return hint
+        except Exception:
+            continue
+    return None
+
+
 def _copy_args(args):
     # Each side gets its own copy, so an answer that changes its inputs in place cannot fool the check.
     out = []
@@ -183,15 +247,18 @@ def _check_function(exercise, answer):
         args = exercise.make_inputs(np.random.default_rng(1000 + trial))
         expected = exercise.reference(*_copy_args(args))
         try:
-            got = answer(*_copy_args(args))
+            with np.errstate(all="ignore"):   # an overflow is reported below, not as a warning
+                got = answer(*_copy_args(args))
         except NotImplementedError:
             return "not written yet (the function still raises NotImplementedError)"
         except Exception as err:  # the learner's code may raise anything: report it, do not crash
             return (f"your function raised {type(err).__name__}: {err} ({_where_it_failed(err, answer)}) "
-                    f"on inputs: {_describe_inputs(args)}")
+                    f"on inputs: {_describe_inputs(args)}{_show_inputs(args)}")
         problem = compare(expected, got)
         if problem:
-            return f"on inputs: {_describe_inputs(args)}: {problem}"
+            hint = _hint(exercise, args, expected, got, compare)
+            return (f"on inputs: {_describe_inputs(args)}: {problem}{_show_inputs(args)}"
+                    + (f"\n    hint: {hint}" if hint else ""))
     return None
 
 
