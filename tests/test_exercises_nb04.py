@@ -3,7 +3,7 @@ import numpy as np
 
 from helpers.exercises import _get, check
 
-IDS = ["04.stable_softmax", "04.masked_softmax", "04.entropy", "04.scaled_weights"]
+IDS = ["04.stable_softmax", "04.fix_masked_softmax", "04.temperature_for", "04.scaled_weights"]
 
 
 def _run(capsys, exercise_id, answer):
@@ -17,6 +17,7 @@ def test_naive_softmax_overflows_and_is_caught(capsys):
     with np.errstate(over="ignore", invalid="ignore"):
         ok, out = _run(capsys, "04.stable_softmax", naive)
     assert not ok and "values differ" in out and "nan" in out
+    assert "subtract the row's maximum first" in out
 
 
 def test_softmax_over_the_wrong_axis_fails(capsys):
@@ -27,26 +28,44 @@ def test_softmax_over_the_wrong_axis_fails(capsys):
     assert not ok and "differ" in out
 
 
-def test_masked_softmax_with_zeroed_scores_fails(capsys):
-    def zero_instead_of_minus_infinity(x, mask):
-        z = np.where(mask, x, 0.0)                      # a score of 0 still gets weight
-        exps = np.exp(z - z.max(axis=-1, keepdims=True))
-        return exps / exps.sum(axis=-1, keepdims=True)
-    ok, out = _run(capsys, "04.masked_softmax", zero_instead_of_minus_infinity)
-    assert not ok and "values differ" in out
+def _stable(x):
+    exps = np.exp(x - x.max(axis=-1, keepdims=True))
+    return exps / exps.sum(axis=-1, keepdims=True)
+
+
+def test_the_buggy_masked_softmax_left_as_it_is_fails_with_its_hint(capsys):
+    ok, out = _run(capsys, "04.fix_masked_softmax", lambda x, mask: np.where(mask, _stable(x), 0.0))
+    assert not ok and "values differ" in out and "no longer sum to 1" in out and "input 2:" in out
+
+
+def test_masked_softmax_with_zeroed_scores_gets_the_minus_infinity_hint(capsys):
+    ok, out = _run(capsys, "04.fix_masked_softmax", lambda x, mask: _stable(np.where(mask, x, 0.0)))
+    assert not ok and "values differ" in out and "-np.inf" in out
 
 
 def test_masked_softmax_reference_gives_zero_weight_and_rows_summing_to_one():
-    exercise = _get("04.masked_softmax")
+    exercise = _get("04.fix_masked_softmax")
     scores, mask = exercise.make_inputs(np.random.default_rng(0))
     weights = exercise.reference(scores, mask)
     assert np.all(weights[~mask] == 0) and np.allclose(weights.sum(axis=-1), 1)
 
 
-def test_entropy_with_plain_log_gives_nan_and_fails(capsys):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ok, out = _run(capsys, "04.entropy", lambda p: -np.sum(p * np.log(p), axis=-1))
-    assert not ok and "nan" in out
+def test_temperature_for_gives_the_asked_top_weight():
+    exercise = _get("04.temperature_for")
+    for seed in range(20):
+        scores, top = exercise.make_inputs(np.random.default_rng(seed))
+        T = exercise.reference(scores, top)
+        assert np.isclose(_stable(scores / T).max(), top, atol=1e-6)
+
+
+def test_temperature_for_mistakes_fail_clearly(capsys):
+    exercise = _get("04.temperature_for")
+    ok, out = _run(capsys, "04.temperature_for", lambda scores, top: 1 / exercise.reference(scores, top))
+    assert not ok and "expected T = " in out and "1 / T" in out
+    ok, out = _run(capsys, "04.temperature_for", lambda scores, top: 1.0)
+    assert not ok and "expected T = " in out and "got 1" in out
+    ok, out = _run(capsys, "04.temperature_for", lambda scores, top: None)
+    assert not ok and "a temperature (a float)" in out
 
 
 def test_scaled_weights_dividing_by_d_k_fails(capsys):

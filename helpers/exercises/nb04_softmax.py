@@ -1,4 +1,5 @@
-"""Exercises of notebook 04_softmax_and_scaling: stable softmax, masked softmax, entropy, scaled weights."""
+"""Exercises of notebook 04_softmax_and_scaling: stable softmax (warm-up), fix a masked softmax, the
+temperature that gives a chosen top weight, scaled weights."""
 import numpy as np
 
 from helpers.exercises import Exercise, register
@@ -28,15 +29,48 @@ def _scores_and_mask(rng):
     return scores, mask
 
 
-def _weights_with_zeros(rng):
-    scores = rng.normal(size=_shape(rng))
-    scores[..., 0] = -np.inf                                    # one masked key per row: weight 0
-    return (_stable_softmax(scores),)
+def _softmax_then_hide(x, mask):
+    return np.where(mask, _stable_softmax(x), 0.0)              # the notebook's buggy version
 
 
-def _entropy(p):
-    safe = np.where(p > 0, p, 1.0)                              # log(1) = 0, so 0 * log 0 counts as 0
-    return -np.sum(p * np.log(safe), axis=-1)
+def _zero_for_hidden(x, mask):
+    return _stable_softmax(np.where(mask, x, 0.0))              # a score of 0 still gets weight
+
+
+def _naive(x):
+    return np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True)
+
+
+def _top_weight(scores, temperature):
+    return _stable_softmax(scores / temperature).max()
+
+
+def _temperature_for(scores, top):
+    low, high = -10.0, 10.0                                      # log T: the top weight falls as T grows
+    for _ in range(100):
+        middle = (low + high) / 2
+        low, high = (middle, high) if _top_weight(scores, np.exp(middle)) > top else (low, middle)
+    return float(np.exp((low + high) / 2))
+
+
+def _scores_and_top(rng):
+    n = int(rng.integers(3, 7))
+    scores = np.sort(rng.normal(scale=2.0, size=n))
+    scores[-1] = scores[-2] + rng.uniform(0.3, 2.0)             # one clear winner
+    rng.shuffle(scores)
+    return scores, float(rng.uniform(1 / n + 0.1, 0.95))
+
+
+def _compare_temperature(expected, got):
+    from helpers.exercises import describe
+
+    try:
+        got = float(got)
+    except (TypeError, ValueError):
+        return f"expected a temperature (a float), got {describe(got)}"
+    if not np.isclose(got, expected, rtol=1e-3):
+        return f"expected T = {expected:.4g}, got {got:.4g}"
+    return None
 
 
 def _scaled_weights(scores, d_k, temperature):
@@ -62,25 +96,41 @@ register(Exercise(
 ))
 
 register(Exercise(
-    id="04.masked_softmax",
-    task="write masked_softmax(x, mask): softmax along the last axis, weight exactly 0 where mask is False",
+    id="04.fix_masked_softmax",
+    task="fix masked_softmax(x, mask): weight exactly 0 where mask is False, each row summing to 1",
     reference=_masked_softmax,
     make_inputs=_scores_and_mask,
+    mistakes=((_softmax_then_hide, "the visible weights no longer sum to 1: hide the keys before the "
+                                   "softmax (their scores become -inf), not after it"),
+              (_zero_for_hidden, "a hidden score of 0 still gets a weight, since exp(0) = 1: use -np.inf"),
+              (lambda x, mask: _naive(np.where(mask, x, -np.inf)),
+               "subtract the row's maximum first (notebook 04, numerical stability)")),
     solution='''def masked_softmax(x, mask):
-    masked = np.where(mask, x, -np.inf)              # hidden keys: exp(-inf) = 0
-    shifted = masked - masked.max(axis=-1, keepdims=True)   # the max is a real score: no overflow
+    masked = np.where(mask, x, -np.inf)                    # hide first: exp(-inf) = 0
+    shifted = masked - masked.max(axis=-1, keepdims=True)  # the max is a visible score: no overflow
     exps = np.exp(shifted)
-    return exps / exps.sum(axis=-1, keepdims=True)''',
+    return exps / exps.sum(axis=-1, keepdims=True)         # the visible weights sum to 1''',
 ))
 
 register(Exercise(
-    id="04.entropy",
-    task="write my_entropy(p): -sum p log p along the last axis, with 0 log 0 counted as 0",
-    reference=_entropy,
-    make_inputs=_weights_with_zeros,
-    solution='''def my_entropy(p):
-    safe = np.where(p > 0, p, 1.0)                 # log(1) = 0, so zero weights add nothing
-    return -np.sum(p * np.log(safe), axis=-1)''',
+    id="04.temperature_for",
+    task="write temperature_for(scores, top): the temperature T at which softmax(scores / T) has largest weight top",
+    reference=_temperature_for,
+    make_inputs=_scores_and_top,
+    compare=_compare_temperature,
+    mistakes=((lambda scores, top: 1 / _temperature_for(scores, top),
+               "that is 1 / T: a temperature divides the scores, so a small T sharpens the weights"),),
+    solution='''def temperature_for(scores, top):
+    low, high = -10.0, 10.0                  # log T; the largest weight falls as T grows (section 3)
+    for _ in range(100):                     # bisection: halve the interval each time
+        middle = (low + high) / 2
+        shifted = scores / np.exp(middle)
+        weights = np.exp(shifted - shifted.max())
+        if weights.max() / weights.sum() > top:
+            low = middle                     # still too sure: a hotter T
+        else:
+            high = middle
+    return float(np.exp((low + high) / 2))''',
 ))
 
 register(Exercise(
