@@ -1,4 +1,5 @@
-"""Exercises of notebook 03_attention: scores, attention, the causal mask, merging heads."""
+"""Exercises of notebook 03_attention: scores (warm-up), fix a buggy attention, flip what "it" picks,
+predict causal weights over equal keys, merging heads."""
 import numpy as np
 
 from helpers.exercises import Exercise, register
@@ -29,6 +30,69 @@ def _attention(q, k, v):
     return scaled_dot_product_attention(q, k, v)
 
 
+def _scores_unscaled(q, k):
+    return q @ np.swapaxes(k, -1, -2)
+
+
+def _scores_key_first(q, k):
+    return k @ np.swapaxes(q, -1, -2) / np.sqrt(q.shape[-1])
+
+
+def _softmax(x, axis=-1):
+    exps = np.exp(x - x.max(axis=axis, keepdims=True))
+    return exps / exps.sum(axis=axis, keepdims=True)
+
+
+def _attention_normalised_per_key(q, k, v):
+    weights = _softmax(_scores(q, k), axis=-2)                 # each column sums to 1: the notebook's bug
+    return weights @ v, weights
+
+
+def _equal_keys_causal_weights(T):
+    return np.tril(np.ones((T, T))) / np.arange(1, T + 1)[:, None]   # row i: 1 / (i + 1) on keys 0..i
+
+
+def _where_it_looks(W_k2):
+    """Run notebook 03's two detectives with W_k2 replaced: per sentence, (word "it" looks at, weight)."""
+    from helpers.attention import detective_example, scaled_dot_product_attention
+    from helpers.text import SENTENCES, sentence_words
+
+    example = detective_example()
+    found = []
+    for sentence in SENTENCES:
+        words = sentence_words(sentence)
+        x = np.stack([example["embedding"][w] for w in words])                     # (T, 8)
+        hint, _ = scaled_dot_product_attention(x @ example["W_q1"], x @ example["W_k1"], x @ example["W_v1"])
+        x = x + hint                                                                # detective 1 adds its hint
+        _, weights = scaled_dot_product_attention(x @ example["W_q2"], x @ W_k2, x @ example["W_v2"])
+        row = weights[words.index("it")]
+        found.append((words[int(np.argmax(row))], float(row.max())))
+    return found
+
+
+def _flipped_W_k2():
+    from helpers.attention import detective_example
+
+    return detective_example()["W_k2"][:, [1, 0, 2, 3]]          # living and finance trade key columns
+
+
+def _compare_flip(expected, got):
+    from helpers.attention import detective_example
+    from helpers.exercises import describe
+
+    if not (hasattr(got, "shape") and tuple(got.shape) == (8, 4)):
+        return f"expected an (8, 4) NumPy array like W_k2, got {describe(got)}"
+    if np.array_equal(np.asarray(got, dtype=float), detective_example()["W_k2"]):
+        return "that is the notebook's W_k2 unchanged: 'it' still picks the right noun, not the other one"
+    found = _where_it_looks(np.asarray(got, dtype=float))
+    for (word, weight), want in zip(found, ("swap", "person")):
+        if word != want or weight <= 0.5:
+            said = ", ".join(f"sentence {i + 1}: '{w}' ({p:.2f})" for i, (w, p) in enumerate(found))
+            return (f"with your W_k2, 'it' looks at {said}; it should look at 'swap' in sentence 1 and at "
+                    f"'person' in sentence 2, each with a weight above 0.5")
+    return None
+
+
 def _merge_heads(x):
     B, H, T, d = x.shape
     return x.transpose(0, 2, 1, 3).reshape(B, T, H * d)
@@ -53,31 +117,49 @@ register(Exercise(
     task="write attention_scores(q, k): q @ k^T / sqrt(d_k), shape (..., Tq, Tk)",
     reference=_scores,
     make_inputs=_q_k,
+    mistakes=((_scores_unscaled, "divide by sqrt(d_k), the length of each query"),
+              (_scores_key_first, "the key is transposed the wrong way round: rows are queries, so q @ k^T, "
+                                  "not k @ q^T")),
     solution='''def attention_scores(q, k):
     d_k = q.shape[-1]
     return q @ np.swapaxes(k, -1, -2) / np.sqrt(d_k)   # (..., Tq, d_k) @ (..., d_k, Tk)''',
 ))
 
 register(Exercise(
-    id="03.attention",
-    task="write attention(q, k, v) -> (output, weights), softmax(q k^T / sqrt(d_k)) @ v",
+    id="03.fix_attention",
+    task="fix attention(q, k, v) -> (output, weights): softmax(q k^T / sqrt(d_k)) @ v, any leading batch dimensions",
     reference=_attention,
     make_inputs=_q_k_v,
+    mistakes=((_attention_normalised_per_key, "each row (one query) must sum to 1: softmax along the last axis"),),
     solution='''def attention(q, k, v):
-    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])        # (..., Tq, Tk)
-    scores = scores - scores.max(axis=-1, keepdims=True)              # stability (notebook 04)
-    weights = np.exp(scores) / np.exp(scores).sum(axis=-1, keepdims=True)
-    return weights @ v, weights                                       # (..., Tq, d_v), (..., Tq, Tk)''',
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])   # bug 1: k.T also flips the batch axes
+    scores = scores - scores.max(axis=-1, keepdims=True)         # stability (notebook 04)
+    exps = np.exp(scores)
+    weights = exps / exps.sum(axis=-1, keepdims=True)            # bug 2: each query's row sums to 1
+    return weights @ v, weights                                  # (..., Tq, d_v), (..., Tq, Tk)''',
 ))
 
 register(Exercise(
-    id="03.causal_mask",
-    task="write my_causal_mask(T): a (T, T) boolean array, True on and below the diagonal",
-    reference=lambda T: np.tril(np.ones((T, T), dtype=bool)),
-    make_inputs=lambda rng: (int(rng.integers(1, 9)),),
-    compare=_compare_mask,
-    solution='''def my_causal_mask(T):
-    return np.tril(np.ones((T, T), dtype=bool))   # or: np.arange(T)[:, None] >= np.arange(T)''',
+    id="03.flip_it",
+    task="give a W_k2 (8, 4) with which \"it\" picks the other noun: 'swap' in sentence 1, 'person' in sentence 2",
+    reference=_flipped_W_k2(),
+    compare=_compare_flip,
+    solution='''W_k2_flipped = helpers.attention.detective_example()["W_k2"].copy()
+W_k2_flipped[:, [0, 1]] = W_k2_flipped[:, [1, 0]]   # the living clue now answers the finance question''',
+))
+
+register(Exercise(
+    id="03.equal_keys",
+    task="write predicted_weights(T): the causal attention weights (T, T) when every key is the same vector",
+    reference=_equal_keys_causal_weights,
+    make_inputs=lambda rng: (int(rng.integers(1, 10)),),
+    mistakes=((lambda T: np.full((T, T), 1 / T), "the causal mask hides the keys after each query: "
+                                                  "row i spreads over i + 1 keys only"),
+              (lambda T: np.triu(np.ones((T, T))) / np.arange(T, 0, -1)[:, None],
+               "that mask lets each query see the future: True on and below the diagonal")),
+    solution='''def predicted_weights(T):
+    visible = np.tril(np.ones((T, T)))            # query i sees keys 0..i
+    return visible / visible.sum(axis=-1, keepdims=True)   # equal scores: equal shares, 1 / (i + 1)''',
 ))
 
 register(Exercise(
