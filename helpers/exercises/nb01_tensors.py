@@ -1,4 +1,5 @@
-"""Exercises of notebook 01_tensors: shapes, broadcasting, matmul, a batch of sentences."""
+"""Exercises of notebook 01_tensors: shapes, broadcasting, predicting the shapes of products, a batch
+of sentences."""
 import numpy as np
 import torch
 
@@ -60,14 +61,41 @@ register(Exercise(
     solution="def normalise_rows(x):\n    return x / x.sum(axis=-1, keepdims=True)   # (R, C) / (R, 1)",
 ))
 
+# x = torch.randn(2, 5, 4), a (batch, seq, dim) batch; each expression's shape, or None if it raises.
+PREDICT_SHAPES = (
+    ("x @ x.transpose(-2, -1)", (2, 5, 5)),
+    ("x.transpose(-2, -1) @ x", (2, 4, 4)),
+    ("x * x[:, :1]", (2, 5, 4)),
+    ("x.sum(-1, keepdim=True) + x[0]", (2, 5, 4)),
+    ("x[0] @ x[1]", None),
+)
+
+
+def _compare_predictions(expected, got):
+    from helpers.exercises import describe
+
+    if not isinstance(got, (list, tuple)) or len(got) != len(expected):
+        return f"expected a tuple of {len(expected)} predictions, got {describe(got)}"
+    if any(item is Ellipsis for item in got):
+        return "not answered yet (replace each ... with a shape tuple, or None for an error)"
+    wrong = []
+    for (expression, _), want, have in zip(PREDICT_SHAPES, expected, got):
+        have = tuple(have) if isinstance(have, (list, tuple, torch.Size)) else have
+        if have != want:
+            wrong.append(f"{expression}: expected {'an error (None)' if want is None else want}, "
+                         f"you said {'an error' if have is None else have}")
+    if wrong:
+        return (f"{len(wrong)} of {len(expected)} wrong. " + "; ".join(wrong)
+                + ". Run each expression to see why")
+    return None
+
+
 register(Exercise(
-    id="01.pair_scores",
-    task="write pair_scores(x): for a torch batch x of shape (B, T, D), every word's dot product "
-         "with every word of its own sentence, shape (B, T, T)",
-    reference=lambda x: x @ x.transpose(-2, -1),
-    make_inputs=lambda rng: (torch.tensor(rng.normal(size=(int(rng.integers(1, 4)), int(rng.integers(2, 7)), 4)),
-                                          dtype=torch.float32),),
-    solution="def pair_scores(x):\n    return x @ x.transpose(-2, -1)   # (B, T, D) @ (B, D, T) -> (B, T, T)",
+    id="01.predict_shapes",
+    task="predict the shape of each expression on x of shape (2, 5, 4), or None where it raises",
+    reference=tuple(shape for _, shape in PREDICT_SHAPES),
+    compare=_compare_predictions,
+    solution="((2, 5, 5), (2, 4, 4), (2, 5, 4), (2, 5, 4), None)   # the last: (5, 4) @ (5, 4), inner sizes 4 and 5",
 ))
 
 register(Exercise(
