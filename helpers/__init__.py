@@ -6,6 +6,7 @@ so importing the package stays quick.
 
 Built in notebook 00_welcome: ``setup`` and ``device``.
 """
+import contextlib
 import importlib
 import math
 import os
@@ -15,7 +16,7 @@ import random
 import sys
 from pathlib import Path
 
-__all__ = ["setup", "device", "describe_environment", "cpu_quota", "match_threads_to_cpus"]
+__all__ = ["setup", "device", "describe_environment", "cpu_quota", "match_threads_to_cpus", "one_thread"]
 
 # Every module and sub-package in this folder, read from the folder itself: a new module is
 # reachable as `helpers.<name>` the moment its file exists, with no list to keep up to date.
@@ -95,6 +96,21 @@ def match_threads_to_cpus(quiet=False):
             print(f"torch threads: {torch.get_num_threads()} -> {allowed} (this container may use {quota:g} CPU)")
         torch.set_num_threads(allowed)
     return torch.get_num_threads()
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run torch on one CPU thread inside the `with` (or a function it decorates), then put the
+    thread count back. For the tiny models of notebooks 06 to 08: their matrices are so small that
+    more threads mostly wait for each other (4x slower, measured on a busy 2-core machine)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def describe_environment():

@@ -19,7 +19,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from helpers import itdata
+from helpers import itdata, one_thread
 from helpers.model import GPT, GPTConfig
 
 # The recipe of notebook 08, kept in one place so that every seed is trained the same way.
@@ -49,18 +49,6 @@ def next_word_loss(model, batch):
     answer_loss = F.cross_entropy(logits[is_answer], targets[is_answer])
     words_loss = F.cross_entropy(logits[is_other_word], targets[is_other_word])
     return answer_loss + words_loss
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Run torch on one CPU thread inside the `with`, then put the thread count back. The matrices
-    here are tiny, so more threads mostly wait for each other (4x slower on a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def train_it_model(sentences, seed=0, blank_clause=False, log_every=100, verbose=True, **recipe):
@@ -148,14 +136,13 @@ def clause_position_lookup(train):
     """Remembers where the referent stood for each (clause, voice) of training: at the first noun
     or at the second. A clause in a voice it never saw gets the place it had in the other voice.
     It learns positions, not roles: right whenever a clause keeps the voice it was seen in."""
-    first_for = {}
-    for sentence in train:
-        first_for[sentence.clause, sentence.voice] = sentence.referent_position == 1
-        first_for.setdefault(sentence.clause, sentence.referent_position == 1)
+    first_in_voice = {(s.clause, s.voice): s.referent_position == 1 for s in train}
+    first_in_any_voice = {s.clause: s.referent_position == 1 for s in train}
 
     def answer(sentence):
         first, second = sentence.noun_positions
-        is_first = first_for.get((sentence.clause, sentence.voice), first_for.get(sentence.clause, True))
+        is_first = first_in_voice.get((sentence.clause, sentence.voice),
+                                      first_in_any_voice.get(sentence.clause, True))
         return sentence.words[first if is_first else second]
     return answer
 
@@ -208,11 +195,16 @@ def attention_weights(model, sentences):
 def weights_from(model, sentences, where):
     """Each head's attention row from one position of each sentence: (L, H, B, T).
     where: "answer" (the '=' whose next word is the answer) or "it"."""
-    batch = itdata.encode(sentences)
-    query = batch["answer_at"] if where == "answer" else batch["it"]        # (B,)
-    weights = attention_weights(model, sentences)                            # (L, B, H, T, T)
+    return _rows_at(attention_weights(model, sentences), itdata.encode(sentences)[_QUERY[where]])
+
+
+_QUERY = {"answer": "answer_at", "it": "it"}          # where -> the position's name in `encode`
+
+
+def _rows_at(weights, query):
+    """Every layer's and head's row of `weights` (L, B, H, T, T) at each sentence's query (B,)."""
     # Two index tensors split by a slice: torch puts their dimension (B) first.
-    rows = weights[:, torch.arange(len(sentences)), :, query]                 # (B, L, H, T)
+    rows = weights[:, torch.arange(len(query)), :, query]                   # (B, L, H, T)
     return rows.permute(1, 2, 0, 3)                                          # (L, H, B, T)
 
 
@@ -272,13 +264,14 @@ def explain(model, sentence):
     (nested lists [layer][head][word])."""
     probabilities = answer_probabilities(model, [sentence])[0]               # (V,)
     best = int(probabilities.argmax())
+    weights, batch = attention_weights(model, [sentence]), itdata.encode([sentence])   # weights (L, 1, H, T, T)
     return {"words": itdata.words_with_prompt(sentence),
             "answer": itdata.vocabulary()[best],
             "probability": float(probabilities[best]),
             "referent": sentence.referent,
             "other": sentence.object if sentence.referent == sentence.agent else sentence.agent,
-            "from_answer": weights_from(model, [sentence], "answer")[:, :, 0].tolist(),
-            "from_it": weights_from(model, [sentence], "it")[:, :, 0].tolist()}
+            "from_answer": _rows_at(weights, batch["answer_at"])[:, :, 0].tolist(),
+            "from_it": _rows_at(weights, batch["it"])[:, :, 0].tolist()}
 
 
 def head_evidence(model, sentences):

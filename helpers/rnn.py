@@ -16,6 +16,7 @@ answer is the cue: a tanh RNN, an LSTM and one attention layer, side by side (ac
 import torch
 from torch import nn
 
+from helpers import one_thread
 from helpers.attention import check_layer_input
 
 __all__ = ["TanhRNN", "set_recurrent_scale", "state_gradient_norms", "attention_gradient_norms",
@@ -217,21 +218,13 @@ def make_classifier(kind, distance, seed=0, width=32, n_cues=4, n_fillers=8):
     return RecurrentClassifier(vocab_size, n_cues, width=width, cell=kind)
 
 
-def _threads(n):
-    """Set torch's CPU threads to n; returns the old count (tiny models run fastest on one)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    return old
-
-
 def train_classifier(model, distance, seed=0, steps=300, batch_size=64, lr=0.01, data=None):
     """Train `model` on fresh batches of the cue task with Adam; returns the losses, one per step.
 
     Seeded, on one CPU thread: the same arguments give the same model. data: a fixed (tokens, answers)
     to draw the batches from instead of fresh sequences (to check that a small model can overfit).
     """
-    old_threads = _threads(1)
-    try:
+    with one_thread():
         generator = torch.Generator().manual_seed(seed)
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         losses = []
@@ -247,8 +240,6 @@ def train_classifier(model, distance, seed=0, steps=300, batch_size=64, lr=0.01,
             optimizer.step()
             losses.append(loss.item())
         return losses
-    finally:
-        _threads(old_threads)
 
 
 @torch.no_grad()

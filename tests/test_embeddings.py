@@ -231,15 +231,8 @@ def test_word_lists_and_missing_words_get_errors_that_help():
 
 # ---------------------------------------------------------------------- what the explorers of notebook 02 show
 
-def _toy_word_vectors():
-    vocab = ["king", "queen", "apple", "pear", "duke"]
-    vectors = np.array([[1.0, 0.1, 0.0], [0.9, 0.3, 0.0], [0.0, 1.0, 0.2], [0.1, 0.9, 0.3], [1.0, 0.0, 0.1]])
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return embeddings.WordVectors(vocab, vectors, np.array([50, 40, 30, 20, 10]))
-
-
-def test_neighbour_table_lists_neighbours_or_says_why_not():
-    toy = _toy_word_vectors()
+def test_neighbour_table_lists_neighbours_or_says_why_not(toy_word_vectors):
+    toy = toy_word_vectors
     table = embeddings.neighbour_table(toy, "  King ", k=2)
     lines = table.splitlines()
     assert lines[0] == "nearest to 'king' (50 times in the plays):"
@@ -248,8 +241,8 @@ def test_neighbour_table_lists_neighbours_or_says_why_not():
     assert embeddings.neighbour_table(toy, " ") == "Type a word."
 
 
-def test_word_map_points_keeps_distances_of_the_chosen_words():
-    toy = _toy_word_vectors()
+def test_word_map_points_keeps_distances_of_the_chosen_words(toy_word_vectors):
+    toy = toy_word_vectors
     points, kept, missing = embeddings.word_map_points(toy, ["king", "queen", "swap", "apple", "pear", "king"])
     assert kept == ["king", "queen", "apple", "pear"] and missing == ["swap"]
     assert points.shape == (4, 2)

@@ -113,3 +113,18 @@ def test_setup_says_so_on_its_one_line_when_it_lowers_the_threads(monkeypatch, r
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and out.rstrip().endswith(", 1 torch thread(s) for this container's CPU quota (not 4)")
     assert torch.get_num_threads() == 1
+
+
+def test_one_thread_runs_on_one_thread_and_puts_the_count_back():
+    before = torch.get_num_threads()
+    with helpers.one_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+    @helpers.one_thread()
+    def fails():
+        assert torch.get_num_threads() == 1
+        raise RuntimeError("inside")
+    with pytest.raises(RuntimeError, match="inside"):
+        fails()
+    assert torch.get_num_threads() == before            # also after an error

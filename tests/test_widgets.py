@@ -30,15 +30,8 @@ def test_shape_playground_builds_a_widget():
 
 # ---------------------------------------------------------------- 02_embeddings: neighbours and 2-D map
 
-def _toy_word_vectors():
-    vocab = ["king", "queen", "apple", "pear", "duke"]
-    vectors = np.array([[1.0, 0.1, 0.0], [0.9, 0.3, 0.0], [0.0, 1.0, 0.2], [0.1, 0.9, 0.3], [1.0, 0.0, 0.1]])
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return embeddings.WordVectors(vocab, vectors, np.array([50, 40, 30, 20, 10]))
-
-
-def test_embedding_widgets_build():
-    toy = _toy_word_vectors()
+def test_embedding_widgets_build(toy_word_vectors):
+    toy = toy_word_vectors
     assert isinstance(widgets.neighbour_explorer(toy, start="king", k=2), ipywidgets.Widget)
     assert isinstance(widgets.word_map_explorer(toy, ["king", "queen", "apple"]), ipywidgets.Widget)
 
