@@ -282,12 +282,61 @@ class KVCache:
 
 # ------------------------------------------------------------- the detectives' toy example (03)
 
+_DETECTIVE_FEATURES = ("living", "finance", "thing", "pronoun", "learns", "works well", "action", "glue")
+
+
+def _feature_vector(**named):
+    """An (8,) vector of zeros but the named features (a space in a name is written as _)."""
+    vector = np.zeros(len(_DETECTIVE_FEATURES))
+    for name, value in named.items():
+        vector[_DETECTIVE_FEATURES.index(name.replace("_", " "))] = value
+    return vector
+
+
+def _feature_matrix(columns, *entries):
+    """An (8, columns) matrix of zeros but its (feature, column, value) entries."""
+    W = np.zeros((len(_DETECTIVE_FEATURES), columns))
+    for feature, column, value in entries:
+        W[_DETECTIVE_FEATURES.index(feature), column] = value
+    return W
+
+
+def _detective_words():
+    """{word: (8,) vector} for every word of the two sentences: a few named features each."""
+    glue = {word: _feature_vector(glue=1) for word in ("the", "because", "was", "to", "so", "an")}
+    return dict(glue, person=_feature_vector(living=1, thing=1), swap=_feature_vector(finance=1, thing=1),
+                it=_feature_vector(pronoun=1, thing=0.5), executed=_feature_vector(action=1),
+                trained=_feature_vector(learns=1, action=0.5), do=_feature_vector(action=0.5, glue=0.5),
+                effective=_feature_vector(works_well=1),
+                hedge=_feature_vector(finance=0.5, thing=0.5, works_well=0.5))
+
+
+def _detective_1():
+    """Detective 1, "what is said about me?": d_k = 4, d_v = 8."""
+    return {
+        "W_q1": _feature_matrix(4, ("pronoun", 0, 3)),                        # a pronoun asks...
+        "W_k1": _feature_matrix(4, ("learns", 0, 3), ("works well", 0, 3)),   # ...describing words answer
+        # and hand over a hint, in the features' own columns: learns -> living, works well -> finance
+        "W_v1": _feature_matrix(8, ("learns", 0, 1), ("works well", 1, 1)),
+    }
+
+
+def _detective_2():
+    """Detective 2, "which thing am I?": d_k = 4, d_v = 8."""
+    return {
+        "W_q2": _feature_matrix(4, ("living", 0, 3), ("finance", 1, 3)),      # living? finance?
+        "W_k2": _feature_matrix(4, ("living", 0, 3), ("finance", 1, 3),       # the answers; a pronoun's
+                                ("pronoun", 0, -3), ("pronoun", 1, -3)),      # key says "not me"
+        "W_v2": np.eye(len(_DETECTIVE_FEATURES)),                             # the word's own features
+    }
+
+
 def detective_example():
     """The hand-made word vectors and the two hand-set heads ("detectives") of notebook 03_attention.
 
     Built inline in notebook 03 (sections 1 and 6), which checks that it equals this; notebook 04
     imports it instead of copying numbers. Returns a fresh dict of NumPy float arrays:
-      features    the 8 feature names, in order
+      features    the 8 feature names, in order (a list)
       embedding   {word: (8,) vector} for every word of the two sentences
       W_q1, W_k1  (8, 4)  detective 1, "what is said about me?": a pronoun asks, words that
       W_v1        (8, 8)  describe a subject answer; learns -> living, works well -> finance
@@ -295,36 +344,8 @@ def detective_example():
       W_v2        (8, 8)  the identity: the evidence is the word's own features
     The values of both heads are 8 long (d_v = 8) while queries and keys are 4 long (d_k = 4).
     """
-    features = ["living", "finance", "thing", "pronoun", "learns", "works well", "action", "glue"]
-
-    def word_vector(**named):                       # spaces in a feature name are written as _
-        vector = np.zeros(len(features))
-        for name, value in named.items():
-            vector[features.index(name.replace("_", " "))] = value
-        return vector
-
-    def weights_matrix(columns, *entries):          # (8, columns) zeros but (feature, column, value)
-        W = np.zeros((len(features), columns))
-        for feature, column, value in entries:
-            W[features.index(feature), column] = value
-        return W
-
-    glue = {word: word_vector(glue=1) for word in ("the", "because", "was", "to", "so", "an")}
-    embedding = dict(glue, person=word_vector(living=1, thing=1), swap=word_vector(finance=1, thing=1),
-                     it=word_vector(pronoun=1, thing=0.5), executed=word_vector(action=1),
-                     trained=word_vector(learns=1, action=0.5), do=word_vector(action=0.5, glue=0.5),
-                     effective=word_vector(works_well=1),
-                     hedge=word_vector(finance=0.5, thing=0.5, works_well=0.5))
-    return {
-        "features": features,
-        "embedding": embedding,
-        "W_q1": weights_matrix(4, ("pronoun", 0, 3)),
-        "W_k1": weights_matrix(4, ("learns", 0, 3), ("works well", 0, 3)),
-        "W_v1": weights_matrix(8, ("learns", 0, 1), ("works well", 1, 1)),
-        "W_q2": weights_matrix(4, ("living", 0, 3), ("finance", 1, 3)),
-        "W_k2": weights_matrix(4, ("living", 0, 3), ("finance", 1, 3), ("pronoun", 0, -3), ("pronoun", 1, -3)),
-        "W_v2": np.eye(len(features)),
-    }
+    return {"features": list(_DETECTIVE_FEATURES), "embedding": _detective_words(),
+            **_detective_1(), **_detective_2()}
 
 
 # ---------------------------------------------------------------------- what the explorers of notebooks 03 and 04 show

@@ -1,4 +1,5 @@
 """Figures several notebooks draw. Sections follow the notebooks; each names its notebook."""
+import matplotlib.patches as patches
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -133,6 +134,77 @@ def neighbour_bars(word, neighbours, ax=None):
 
 
 # ====================================================================== 03_attention
+
+# Notebook 03's flow diagram: (key, label, role, column, row, kind). Rows: 2 = queries, 1 = keys,
+# 0 = values; 1.5 sits between the queries and the keys. The kinds are coloured below.
+_FLOW_STAGES = [
+    ("x", "x", "the words", 0, 1, "data"),
+    ("W_q", "W_q", "learned", 1, 2, "learned"),
+    ("W_k", "W_k", "learned", 1, 1, "learned"),
+    ("W_v", "W_v", "learned", 1, 0, "learned"),
+    ("Q", "Q", "questions", 2, 2, "data"),
+    ("K", "K", "clues", 2, 1, "data"),
+    ("V", "V", "evidence", 2, 0, "data"),
+    ("scores", "scores", "Q · Kᵀ", 3, 1.5, "data"),
+    ("scale", "÷ √d_k", "scale", 4, 1.5, "step"),
+    ("softmax", "softmax", "each row", 5, 1.5, "step"),
+    ("weights", "weights", "trust, sums to 1", 6, 1.5, "data"),
+    ("weighted", "weights · V", "weigh evidence", 7, 0, "step"),
+    ("output", "output", "conclusion", 8, 0, "data"),
+]
+_FLOW_ARROWS = [                    # (from, to) ends on the left side of "to"; (from, to, "top") on its top
+    ("x", "W_q"), ("x", "W_k"), ("x", "W_v"), ("W_q", "Q"), ("W_k", "K"), ("W_v", "V"),
+    ("Q", "scores"), ("K", "scores"), ("scores", "scale"), ("scale", "softmax"), ("softmax", "weights"),
+    ("weights", "weighted", "top"), ("V", "weighted"), ("weighted", "output")]
+_FLOW_COLOURS = {"data": "#dbe9f6", "learned": "#fde3c8", "step": "white"}
+
+
+def flow_shapes(T, D, d_k, d_v):
+    """The shape of every stage of attention_flow_diagram for T words of D features (notebook 03)."""
+    return {"x": (T, D), "W_q": (D, d_k), "W_k": (D, d_k), "W_v": (D, d_v), "Q": (T, d_k), "K": (T, d_k),
+            "V": (T, d_v), "scores": (T, T), "scale": (T, T), "softmax": (T, T), "weights": (T, T),
+            "weighted": (T, d_v), "output": (T, d_v)}
+
+
+def attention_flow_diagram(ax=None, shapes=None):
+    """How x becomes Q, K and V, then scores, weights and the output: one head, drawn left to right.
+
+    Blue boxes hold data, orange ones the learned matrices W_q, W_k, W_v, dashed ones a step.
+    shapes: None, or {stage: shape} (`flow_shapes(T, D, d_k, d_v)`) to write each shape under its box.
+    Notebook 03 draws it before building attention, with the shapes of its example.
+    """
+    if ax is None:
+        ax = plt.figure(figsize=(16, 3.8)).add_axes((0, 0, 1, 0.9))   # the boxes fill the width
+    step, row_gap, width, height = 2.0, 1.1, 1.6, 0.7             # box centres' spacing, box size
+    centre = {key: (column * step, row * row_gap) for key, _, _, column, row, _ in _FLOW_STAGES}
+    for key, label, role, _, _, kind in _FLOW_STAGES:
+        x, y = centre[key]
+        ax.add_patch(patches.FancyBboxPatch(
+            (x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0,rounding_size=0.1",
+            facecolor=_FLOW_COLOURS[kind], edgecolor="0.35", lw=1.2, ls="--" if kind == "step" else "-"))
+        ax.text(x, y + 0.11, label, ha="center", va="center", fontsize=13, fontweight="bold", gid=key)
+        ax.text(x, y - 0.17, role, ha="center", va="center", fontsize=10.5, color="0.25")
+        if shapes is not None and key in shapes:
+            ax.text(x, y - height / 2 - 0.06, str(tuple(shapes[key])), ha="center", va="top",
+                    fontsize=10.5, color="tab:red", gid=f"shape {key}")
+    for start, end, *side in _FLOW_ARROWS:
+        _flow_arrow(ax, centre[start], centre[end], width, height, into_top=side == ["top"])
+    ax.set_xlim(-width / 2 - 0.05, centre["output"][0] + width / 2 + 0.05)
+    ax.set_ylim(-height / 2 - 0.4, 2 * row_gap + height / 2 + 0.05)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title("One attention head, from the word vectors x to the output", fontsize=12)
+    return ax
+
+
+def _flow_arrow(ax, start, end, width, height, into_top=False):
+    """An arrow from a box's right side into the next box's left side (or its top)."""
+    (x0, y0), (x1, y1) = start, end
+    tail = (x0 + width / 2, y0 + np.clip(y1 - y0, -1, 1) * height / 4)   # leave towards the target
+    head = (x1, y1 + height / 2) if into_top else (x1 - width / 2, y1)
+    ax.annotate("", xy=head, xytext=tail,
+                arrowprops=dict(arrowstyle="-|>", color="0.3", lw=1.4, shrinkA=2, shrinkB=2, mutation_scale=15))
+
 
 def plot_query_attention(words, result, query_index, feature_names=None, axes=None):
     """One query word in one head: its scaled scores, its weights and its output (notebook 03).

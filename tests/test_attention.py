@@ -306,6 +306,32 @@ def test_detective_example_shapes_and_words():
     assert again["W_q1"].max() == 3 and again["embedding"]["it"].max() == 1
 
 
+def test_detective_example_holds_exactly_notebook_03s_numbers():
+    # notebook 03 builds these inline and notebook 04 reuses them: every nonzero entry, pinned
+    example = detective_example()
+    features = example["features"]
+    assert features == ["living", "finance", "thing", "pronoun", "learns", "works well", "action", "glue"]
+
+    def nonzero(array):                                         # {(feature, column): value}, or {feature: value}
+        return {(features[i], *rest) if rest else features[i]: float(array[(i, *rest)])
+                for i, *rest in zip(*np.nonzero(array))}
+
+    assert nonzero(example["W_q1"]) == {("pronoun", 0): 3}
+    assert nonzero(example["W_k1"]) == {("learns", 0): 3, ("works well", 0): 3}
+    assert nonzero(example["W_v1"]) == {("learns", 0): 1, ("works well", 1): 1}
+    assert nonzero(example["W_q2"]) == {("living", 0): 3, ("finance", 1): 3}
+    assert nonzero(example["W_k2"]) == {("living", 0): 3, ("finance", 1): 3, ("pronoun", 0): -3, ("pronoun", 1): -3}
+    assert np.array_equal(example["W_v2"], np.eye(8))
+    glue = {"the", "because", "was", "to", "so", "an"}
+    assert all(nonzero(example["embedding"][word]) == {"glue": 1} for word in glue)
+    assert {word: nonzero(vector) for word, vector in example["embedding"].items() if word not in glue} == {
+        "person": {"living": 1, "thing": 1}, "swap": {"finance": 1, "thing": 1}, "it": {"pronoun": 1, "thing": 0.5},
+        "executed": {"action": 1}, "trained": {"learns": 1, "action": 0.5}, "do": {"action": 0.5, "glue": 0.5},
+        "effective": {"works well": 1}, "hedge": {"finance": 0.5, "thing": 0.5, "works well": 0.5}}
+    features[0] = "changed"                                     # a fresh list each call, too
+    assert detective_example()["features"][0] == "living"
+
+
 def test_detective_example_makes_it_find_person_then_swap():
     from helpers.text import REFERENTS, SENTENCES, sentence_words
 
