@@ -3,7 +3,7 @@ import numpy as np
 
 from helpers.exercises import _get, check
 
-IDS = ["04.stable_softmax", "04.fix_masked_softmax", "04.temperature_for", "04.scaled_weights"]
+IDS = ["04.stable_softmax", "04.fix_masked_softmax", "04.temperature_for", "04.scaled_weights", "04.softmax_jacobian"]
 
 
 def _run(capsys, exercise_id, answer):
@@ -95,3 +95,30 @@ def test_scaled_weights_reference_equals_torch():
 def test_the_notebook_has_these_exercises():
     from helpers.exercises import available
     assert [i for i in available() if i.startswith("04.")] == sorted(IDS)
+
+
+def test_softmax_jacobian_by_autograd_is_the_formula_and_its_columns_sum_to_zero():
+    scores = np.array([2.0, 1.0, 0.1, -1.0])
+    weights = _stable(scores)
+    jacobian = _get("04.softmax_jacobian").reference(scores)
+    assert np.allclose(jacobian, np.diag(weights) - np.outer(weights, weights))
+    assert np.allclose(jacobian.sum(axis=0), 0)
+
+
+def test_softmax_jacobian_diagonal_only_gets_the_off_diagonal_hint(capsys):
+    ok, out = _run(capsys, "04.softmax_jacobian", lambda s: np.diag(_stable(s) * (1 - _stable(s))))
+    assert not ok and "only the diagonal" in out
+
+
+def test_softmax_jacobian_with_flipped_signs_gets_its_hint(capsys):
+    ok, out = _run(capsys, "04.softmax_jacobian", lambda s: np.outer(_stable(s), _stable(s)) - np.diag(_stable(s)))
+    assert not ok and "signs are flipped" in out
+
+
+def test_softmax_jacobian_transposed_product_is_caught(capsys):
+    # A Jacobian built from one weight only (p_i p_i off the diagonal) is wrong and must fail.
+    def wrong(s):
+        p = _stable(s)
+        return np.diag(p) - np.outer(p, np.ones_like(p)) * p[:, None]
+    ok, out = _run(capsys, "04.softmax_jacobian", wrong)
+    assert not ok

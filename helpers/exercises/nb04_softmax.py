@@ -1,6 +1,7 @@
 """Exercises of notebook 04_softmax_and_scaling: stable softmax (warm-up), fix a masked softmax, the
-temperature that gives a chosen top weight, scaled weights."""
+temperature that gives a chosen top weight, scaled weights; optional: the softmax Jacobian."""
 import numpy as np
+import torch
 
 from helpers.exercises import Exercise, register
 
@@ -84,6 +85,26 @@ def _raw_scores_dk_temperature(rng):
     return scores * 10.0, d_k, temperature
 
 
+def _jacobian_by_autograd(scores):
+    # The answer is checked against PyTorch's autograd, not against a formula.
+    row = torch.tensor(scores, dtype=torch.float64)
+    return torch.autograd.functional.jacobian(lambda s: torch.softmax(s, dim=-1), row).numpy()   # (n, n)
+
+
+def _one_row(rng):
+    return (rng.normal(scale=2.0, size=int(rng.integers(2, 7))),)
+
+
+def _diagonal_only(scores):
+    weights = _stable_softmax(scores)
+    return np.diag(weights * (1 - weights))
+
+
+def _signs_flipped(scores):
+    weights = _stable_softmax(scores)
+    return np.outer(weights, weights) - np.diag(weights)
+
+
 register(Exercise(
     id="04.stable_softmax",
     task="write my_softmax(x): a numerically stable softmax along the last axis",
@@ -143,4 +164,19 @@ register(Exercise(
     shifted = scaled - scaled.max(axis=-1, keepdims=True)   # a low temperature makes scores large
     exps = np.exp(shifted)
     return exps / exps.sum(axis=-1, keepdims=True)''',
+))
+
+register(Exercise(
+    id="04.softmax_jacobian",
+    task="write softmax_jacobian(scores): for a 1-D array of n scores, the (n, n) matrix J[i, j] = d weight_i / d score_j",
+    reference=_jacobian_by_autograd,
+    make_inputs=_one_row,
+    mistakes=((_diagonal_only, "that is only the diagonal: raising score j also lowers every other weight, "
+                               "so J[i, j] = -p_i p_j where i != j"),
+              (_signs_flipped, "the signs are flipped: raising score i raises weight i, so J[i, i] > 0")),
+    solution='''def softmax_jacobian(scores):
+    exps = np.exp(scores - scores.max())
+    p = exps / exps.sum()                        # (n,) the weights
+    return np.diag(p) - np.outer(p, p)           # J[i, j] = p_i (1 if i == j else 0) - p_i p_j
+# Each column of J sums to 0: however a score moves, the weights still sum to 1.''',
 ))
