@@ -1,8 +1,20 @@
-"""Exercises of notebook 05_backprop: a step of descent, and three backward passes by hand."""
+"""Exercises of notebook 05_backprop: a step of descent (the warm-up), a bug to find in a backward
+pass, and the backward pass of a piece the notebook did not derive (LayerNorm), checked against autograd."""
+import re
+
 import numpy as np
 
-from helpers import backprop
-from helpers.exercises import Exercise, register
+from helpers.exercises import Exercise, compare_values, register
+
+
+def _compare_rounded(expected, got):
+    """compare_values, with the values in its message cut to 4 significant digits: the notebook is
+    committed with the message for the handed-out (buggy) function, and the last digits of float64
+    arithmetic differ between CPUs."""
+    problem = compare_values(expected, got)
+    if problem is None:
+        return None
+    return re.sub(r"-?\d+\.\d{5,}(e[-+]?\d+)?", lambda m: f"{float(m.group()):.4g}", problem)
 
 
 def _descent_step(w, learning_rate):
@@ -20,85 +32,116 @@ register(Exercise(
 ))
 
 
-def _linear_inputs(rng):
-    n, n_in, n_out = (int(s) for s in rng.integers(1, 6, size=3))
-    return rng.normal(size=(n, n_in)), rng.normal(size=(n_in, n_out)), rng.normal(size=(n, n_out))
+# ------------------------------------------------------------------ find the bug: a two-layer network
+
+def _two_layer_backward(x, w1, w2, grad_y, slope_of_tanh=lambda pre, h: 1 - h ** 2):
+    """y = tanh(x @ w1) @ w2: (grad_x, grad_w1, grad_w2) from grad_y (N, n_out)."""
+    pre = x @ w1                                     # (N, H)
+    h = np.tanh(pre)                                 # (N, H)
+    grad_w2 = h.T @ grad_y                           # (H, n_out)
+    grad_h = grad_y @ w2.T                           # (N, H)
+    grad_pre = grad_h * slope_of_tanh(pre, h)        # (N, H)
+    grad_w1 = x.T @ grad_pre                         # (n_in, H)
+    grad_x = grad_pre @ w1.T                         # (N, n_in)
+    return grad_x, grad_w1, grad_w2
+
+
+def buggy_two_layer_backward(x, w1, w2, grad_y):
+    """The version notebook 05 hands out: tanh's slope taken at the wrong variable."""
+    return _two_layer_backward(x, w1, w2, grad_y, slope_of_tanh=lambda pre, h: 1 - pre ** 2)
+
+
+def _two_layer_inputs(rng):
+    n, n_in, hidden, n_out = (int(s) for s in rng.integers(1, 4, size=4))      # small: a message shows them whole
+    return (rng.normal(size=(n, n_in)), rng.normal(size=(n_in, hidden)), rng.normal(size=(hidden, n_out)),
+            rng.normal(size=(n, n_out)))
 
 
 register(Exercise(
-    id="05.linear_backward",
-    task="write linear_backward(x, weight, grad_y) for y = x @ weight: return (grad_x, grad_weight)",
-    reference=lambda x, weight, grad_y: tuple(backprop.linear_backward(x, weight, grad_y)[:2]),
-    make_inputs=_linear_inputs,
-    solution='''def linear_backward(x, weight, grad_y):
-    grad_x = grad_y @ weight.T          # (N, n_out) @ (n_out, n_in) -> (N, n_in)
-    grad_weight = x.T @ grad_y          # (n_in, N) @ (N, n_out) -> (n_in, n_out)
-    return grad_x, grad_weight''',
+    id="05.two_layer_backward",
+    task="fix two_layer_backward(x, w1, w2, grad_y) for y = tanh(x @ w1) @ w2: return (grad_x, grad_w1, grad_w2)",
+    reference=_two_layer_backward,
+    make_inputs=_two_layer_inputs,
+    compare=_compare_rounded,
+    mistakes=(
+        (buggy_two_layer_backward,
+         "these are the values of the function as handed out: the bug is still there. The gradient check "
+         "said grad_w2 is right and grad_x, grad_w1 are wrong: look at the lines between them"),
+        (lambda x, w1, w2, g: _two_layer_backward(x, w1, w2, g, slope_of_tanh=lambda pre, h: 1.0),
+         "tanh's slope is missing: the chain rule multiplies by dh/dpre = 1 - tanh(pre)**2 on the way back"),
+        (lambda x, w1, w2, g: _two_layer_backward(x, w1, w2, g, slope_of_tanh=lambda pre, h: 1 - np.tanh(h) ** 2),
+         "tanh's slope is 1 - tanh(pre)**2, and tanh(pre) is h already: 1 - h**2 (not tanh of h)"),
+    ),
+    solution='''def two_layer_backward(x, w1, w2, grad_y):
+    # forward: h = tanh(x @ w1), y = h @ w2
+    pre = x @ w1                              # (N, H)
+    h = np.tanh(pre)                          # (N, H)
+    grad_w2 = h.T @ grad_y                    # (H, n_out)
+    grad_h = grad_y @ w2.T                    # (N, H)
+    grad_pre = grad_h * (1 - h ** 2)          # the fix: tanh's slope is 1 - tanh(pre)**2 = 1 - h**2
+    grad_w1 = x.T @ grad_pre                  # (n_in, H)
+    grad_x = grad_pre @ w1.T                  # (N, n_in)
+    return grad_x, grad_w1, grad_w2''',
 ))
 
 
-def _softmax_inputs(rng):
+# ------------------------------------------------------------------ LayerNorm's backward, by hand
+
+EPS = 1e-5
+
+
+def _normalised(x):
+    centred = x - x.mean(axis=-1, keepdims=True)                          # (N, C)
+    std = np.sqrt((centred ** 2).mean(axis=-1, keepdims=True) + EPS)      # (N, 1)
+    return centred / std, std
+
+
+def _layer_norm_backward(x, grad_y):
+    """y = (x - mean) / sqrt(var + eps) along the last axis: dL/dx from dL/dy = grad_y."""
+    y, std = _normalised(x)
+    # Three paths from x_i to the loss: directly, through the mean, through the variance.
+    return (grad_y - grad_y.mean(axis=-1, keepdims=True) - y * (grad_y * y).mean(axis=-1, keepdims=True)) / std
+
+
+def _layer_norm_inputs(rng):
     shape = (int(rng.integers(1, 5)), int(rng.integers(2, 7)))
-    scores = rng.normal(size=shape) * 2
-    probs = np.exp(scores - scores.max(-1, keepdims=True))
-    return probs / probs.sum(-1, keepdims=True), rng.normal(size=shape)
+    return rng.normal(2, 3, size=shape), rng.normal(size=shape)
+
+
+def _only_the_direct_path(x, grad_y):
+    return grad_y / _normalised(x)[1]
+
+
+def _without_the_variance_path(x, grad_y):
+    return (grad_y - grad_y.mean(axis=-1, keepdims=True)) / _normalised(x)[1]
+
+
+def _without_the_mean_path(x, grad_y):
+    y, std = _normalised(x)
+    return (grad_y - y * (grad_y * y).mean(axis=-1, keepdims=True)) / std
 
 
 register(Exercise(
-    id="05.softmax_backward",
-    task="write softmax_backward(probs, grad_probs): the gradient with respect to the scores (last axis)",
-    reference=backprop.softmax_backward,
-    make_inputs=_softmax_inputs,
-    solution='''def softmax_backward(probs, grad_probs):
-    # dp_i/ds_j = p_i (delta_ij - p_j), so dL/ds_j = p_j (dL/dp_j - sum_i dL/dp_i p_i)
-    weighted_mean = (grad_probs * probs).sum(axis=-1, keepdims=True)   # (N, 1)
-    return probs * (grad_probs - weighted_mean)''',
-))
-
-
-def _cross_entropy_inputs(rng):
-    n, classes = int(rng.integers(1, 7)), int(rng.integers(2, 6))
-    return rng.normal(size=(n, classes)) * 2, rng.integers(0, classes, size=n)
-
-
-register(Exercise(
-    id="05.cross_entropy_backward",
-    task="write cross_entropy_backward(logits, targets): the gradient of the MEAN cross-entropy "
-         "with respect to the logits (N, C)",
-    reference=backprop.cross_entropy_backward,
-    make_inputs=_cross_entropy_inputs,
-    solution='''def cross_entropy_backward(logits, targets):
-    probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    probs = probs / probs.sum(axis=-1, keepdims=True)      # softmax, (N, C)
-    one_hot = np.eye(logits.shape[-1])[targets]            # (N, C)
-    return (probs - one_hot) / len(targets)                # the mean divides by N''',
-))
-
-
-def _attention_inputs(rng):
-    t_q, t_k, d, d_v = (int(s) for s in rng.integers(2, 6, size=4))
-    q, k, v = rng.normal(size=(t_q, d)), rng.normal(size=(t_k, d)), rng.normal(size=(t_k, d_v))
-    mask = rng.random((t_q, t_k)) < 0.7
-    mask[np.arange(t_q), rng.integers(0, t_k, size=t_q)] = True      # every query sees at least one key
-    return q, k, v, rng.normal(size=(t_q, d_v)), mask
-
-
-register(Exercise(
-    id="05.attention_backward",
-    task="write attention_backward(q, k, v, grad_output, mask): (dq, dk, dv) of "
-         "softmax(q @ k.T / sqrt(d), masked) @ v, where mask (T_q, T_k) is True where a query may look",
-    reference=backprop.attention_backward,
-    make_inputs=_attention_inputs,
-    solution='''def attention_backward(q, k, v, grad_output, mask):
-    scale = 1 / np.sqrt(q.shape[-1])
-    scores = np.where(mask, q @ k.T * scale, -np.inf)                  # (T_q, T_k)
-    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    weights = weights / weights.sum(axis=-1, keepdims=True)            # masked places: 0
-    grad_v = weights.T @ grad_output                                   # (T_k, d_v)
-    grad_weights = grad_output @ v.T                                   # (T_q, T_k)
-    weighted_mean = (grad_weights * weights).sum(axis=-1, keepdims=True)
-    grad_scores = weights * (grad_weights - weighted_mean)             # softmax backward
-    grad_q = grad_scores @ k * scale                                   # (T_q, d)
-    grad_k = grad_scores.T @ q * scale                                 # (T_k, d)
-    return grad_q, grad_k, grad_v''',
+    id="05.layer_norm_backward",
+    task="write layer_norm_backward(x, grad_y) for y = (x - mean) / sqrt(var + 1e-5) along the last axis: dL/dx",
+    reference=_layer_norm_backward,
+    make_inputs=_layer_norm_inputs,
+    compare=_compare_rounded,
+    mistakes=(
+        (_only_the_direct_path, "only the direct path: the mean and the variance depend on every x_i too, "
+                                "so each x_i also reaches the loss through them (like softmax's shared sum)"),
+        (_without_the_variance_path, "the path through the mean is there; the path through the variance "
+                                     "(the std you divide by) is missing"),
+        (_without_the_mean_path, "the path through the variance is there; the path through the mean is missing "
+                                 "(a hint: the gradient of a row sums to 0, as softmax's did)"),
+    ),
+    solution='''def layer_norm_backward(x, grad_y):
+    mean = x.mean(axis=-1, keepdims=True)                              # (N, 1)
+    std = np.sqrt(((x - mean) ** 2).mean(axis=-1, keepdims=True) + 1e-5)   # (N, 1)
+    y = (x - mean) / std                                               # (N, C)
+    # x_i reaches the loss three ways: directly (grad_y / std), through the mean (every y_j
+    # moves by -1/(C std)), and through the variance (y_j moves by -y_j y_i / (C std)).
+    through_mean = grad_y.mean(axis=-1, keepdims=True)                 # (N, 1)
+    through_variance = y * (grad_y * y).mean(axis=-1, keepdims=True)   # (N, C)
+    return (grad_y - through_mean - through_variance) / std''',
 ))
