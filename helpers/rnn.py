@@ -20,7 +20,7 @@ from helpers import one_thread
 from helpers.attention import check_layer_input
 
 __all__ = ["TanhRNN", "set_recurrent_scale", "state_gradient_norms", "attention_gradient_norms",
-           "dependency_depth", "gradients_through_time", "make_cue_task", "cue_task_vocab_size",
+           "dependency_depth", "gradients_through_time", "gradient_by_distance", "make_cue_task", "cue_task_vocab_size",
            "RecurrentClassifier", "AttentionClassifier", "make_classifier", "train_classifier",
            "classifier_accuracy", "accuracy_against_distance"]
 
@@ -29,17 +29,21 @@ class TanhRNN(nn.Module):
     """h_t = tanh(x_t @ W_xh + h_{t-1} @ W_hh + b), one step at a time.
 
     forward(x (B, T, C), h0 (B, H) or None) -> (states (B, T, H), last state (B, H)).
+    tanh=False leaves the squashing out (h_t = x_t @ W_xh + h_{t-1} @ W_hh + b): a linear RNN, whose
+    gradients through time are exactly powers of W_hh (notebook 06's predict-then-measure exercise).
     """
 
-    def __init__(self, input_size, hidden_size):
+    def __init__(self, input_size, hidden_size, tanh=True):
         super().__init__()
         self.hidden_size = hidden_size
+        self.tanh = tanh
         self.input_to_hidden = nn.Linear(input_size, hidden_size)            # W_xh and b
         self.hidden_to_hidden = nn.Linear(hidden_size, hidden_size, bias=False)  # W_hh
 
     def step(self, x_t, h):
         """One step: the new state from this input (B, C) and the previous state (B, H)."""
-        return torch.tanh(self.input_to_hidden(x_t) + self.hidden_to_hidden(h))   # (B, H)
+        summed = self.input_to_hidden(x_t) + self.hidden_to_hidden(h)       # (B, H)
+        return torch.tanh(summed) if self.tanh else summed
 
     def forward(self, x, h0=None):
         if x.ndim != 3:
@@ -141,6 +145,45 @@ def gradients_through_time(scale, length=40, hidden=32, features=8, seed=0):
     w_q, w_k, w_v = (torch.randn(features, hidden, generator=generator) / features ** 0.5 for _ in range(3))
     return {"rnn": state_gradient_norms(rnn, inputs).numpy(),
             "attention": attention_gradient_norms(inputs, w_q, w_k, w_v).detach().numpy()}
+
+
+def gradient_by_distance(input_scale, sequences=20, length=40, features=8, hidden=32, seed=0):
+    """Does the gradient fall with distance for attention when its weights are sharp? (notebook 06)
+
+    Inputs are input_scale * randn: small ones give near-even attention, large ones sharp attention
+    (and a saturated tanh). For `sequences` random sequences, the gradient norm reaching each input
+    from the last output, for one causal attention head and for a tanh RNN with W_hh at scale 1.
+    Returns a dict:
+      "rnn", "attention": median log10 gradient norm of the 10 oldest inputs minus that of the 10
+          newest (the newest itself left out: for attention it is also the query). 0: no trend with
+          distance; -3: the oldest get a thousandth of what the newest get.
+      "top_weight": the last query's largest attention weight, averaged (1 / length when even, 1 when sharp).
+      "attention_spread": the standard deviation of attention's log10 gradient norms over all the
+          inputs but the newest: how uneven the gradient is, whatever the distance.
+    """
+    from helpers.attention import causal_mask, scaled_dot_product_attention
+
+    generator = torch.Generator().manual_seed(seed)
+    w_q, w_k, w_v = (torch.randn(features, hidden, generator=generator) / features ** 0.5 for _ in range(3))
+    torch.manual_seed(seed)
+    rnn = set_recurrent_scale(TanhRNN(features, hidden), 1.0, seed=seed)
+    logs = {"rnn": [], "attention": []}
+    top_weights = []
+    for _ in range(sequences):
+        x = input_scale * torch.randn(1, length, features, generator=generator)          # (1, T, C)
+        logs["attention"].append(attention_gradient_norms(x, w_q, w_k, w_v).detach())
+        logs["rnn"].append(state_gradient_norms(rnn, x))
+        _, weights = scaled_dot_product_attention(x @ w_q, x @ w_k, x @ w_v, causal_mask(length, like=x))
+        top_weights.append(weights[0, -1].max().item())
+    result = {}
+    for kind, norms in logs.items():
+        log_norms = torch.stack(norms).clamp_min(1e-30).log10()                            # (S, T)
+        far, near = log_norms[:, :10], log_norms[:, -11:-1]
+        result[kind] = (far.median() - near.median()).item()
+    result["top_weight"] = sum(top_weights) / len(top_weights)
+    attention_logs = torch.stack(logs["attention"]).clamp_min(1e-30).log10()[:, :-1]
+    result["attention_spread"] = attention_logs.std().item()
+    return result
 
 
 # ---------------------------------------------------------------------- a long-range task, trained (06)

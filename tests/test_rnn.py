@@ -115,6 +115,37 @@ def _task(n, distance, seed=0):
     return rnn_module.make_cue_task(n, distance, torch.Generator().manual_seed(seed))
 
 
+def test_a_linear_rnn_is_the_same_loop_without_tanh():
+    torch.manual_seed(0)
+    linear = TanhRNN(3, 5, tanh=False)
+    x = torch.randn(2, 6, 3)
+    h = torch.zeros(2, 5)
+    for t in range(6):
+        h = linear.input_to_hidden(x[:, t]) + linear.hidden_to_hidden(h)
+    assert torch.allclose(linear(x)[1], h, atol=1e-6)
+    squashed = TanhRNN(3, 5)
+    squashed.load_state_dict(linear.state_dict())
+    assert not torch.allclose(squashed(x)[1], h, atol=1e-3)
+
+
+@pytest.mark.parametrize("scale", [0.5, 0.8, 1.3])
+def test_a_linear_rnn_gradient_k_steps_back_is_exactly_scale_to_the_k(scale):
+    # W_hh = scale x orthogonal, so each step back multiplies every Jacobian's norm by exactly scale.
+    torch.manual_seed(0)
+    linear = set_recurrent_scale(TanhRNN(4, 16, tanh=False).double(), scale)
+    norms = state_gradient_norms(linear, torch.randn(1, 12, 4, dtype=torch.float64))
+    assert torch.allclose(norms / norms[-1], scale ** torch.arange(11, -1, -1, dtype=torch.float64), rtol=1e-9)
+
+
+def test_gradient_by_distance_falls_for_the_rnn_not_for_attention():
+    even = rnn_module.gradient_by_distance(0.1, sequences=4)
+    sharp = rnn_module.gradient_by_distance(3.0, sequences=4)
+    assert even["top_weight"] < 0.1 < 0.5 < sharp["top_weight"]              # sharper attention
+    assert abs(even["attention"]) < 0.05 and even["rnn"] < -0.5               # even: flat against falling
+    assert abs(sharp["attention"]) < 1.5 and sharp["rnn"] < -5                # sharp: no trend, a steep fall
+    assert sharp["attention_spread"] > 1 > even["attention_spread"]           # but uneven across inputs
+
+
 def test_cue_task_layout_cue_then_fillers_then_query():
     tokens, answers = _task(50, 7)
     n_cues, n_fillers = rnn_module.CUE_TASK["n_cues"], rnn_module.CUE_TASK["n_fillers"]

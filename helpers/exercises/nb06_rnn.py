@@ -1,7 +1,8 @@
-"""Exercises of notebook 06_why_transformers: an RNN step and loop, gradients through time, the cost of attention."""
+"""Exercises of notebook 06_why_transformers: an RNN step (the warm-up), gradients through time
+derived for a scalar RNN, then predicted and measured for a matrix one, and the cost of attention."""
 import numpy as np
 
-from helpers.exercises import Exercise, register
+from helpers.exercises import Exercise, describe, register
 
 
 def _rnn_step(x_t, h, w_xh, w_hh, b):
@@ -25,34 +26,43 @@ register(Exercise(
 ))
 
 
-def _rnn_states(x, w_xh, w_hh, b):
-    h = np.zeros(w_hh.shape[0])
-    states = []
-    for x_t in x:                                                     # one step per position, in order
-        h = _rnn_step(x_t, h, w_xh, w_hh, b)
-        states.append(h)
-    return np.stack(states)                                           # (T, H)
+# Predict, then measure: a linear RNN (no tanh) with W_hh = 0.8 x an orthogonal matrix. Each step back
+# multiplies the gradient's size by exactly 0.8, so 10 steps back it is 0.8 ** 10 of the newest's.
+RATIO_SCALE, RATIO_STEPS = 0.8, 10
 
 
-def _states_inputs(rng):
-    length, features, hidden = (int(s) for s in rng.integers(1, 6, size=3))
-    return (rng.normal(size=(length, features)), rng.normal(size=(features, hidden)) * 0.5,
-            rng.normal(size=(hidden, hidden)) * 0.5, rng.normal(size=hidden) * 0.1)
+def _compare_ratio(expected, got):
+    try:
+        value = float(got)
+    except (TypeError, ValueError):
+        return f"expected a number (the ratio of two gradient norms), got {describe(got)}"
+    if np.isclose(value, expected, rtol=0.01):
+        return None
+    near_misses = [
+        (RATIO_SCALE ** (RATIO_STEPS + 1), "one factor too many: the oldest input is 10 steps back, "
+                                           "so 10 multiplications by W_hh, not 11"),
+        (RATIO_SCALE ** (RATIO_STEPS - 1), "one factor too few: 10 steps back means 10 multiplications by W_hh"),
+        (RATIO_SCALE ** -RATIO_STEPS, "upside down: going back, the gradient shrinks (the scale is below 1)"),
+        (RATIO_SCALE * RATIO_STEPS, "the factors multiply: 0.8 times 0.8 times ..., not 0.8 times 10"),
+        (1 - (1 - RATIO_SCALE) * RATIO_STEPS, "the factors multiply, they do not add up"),
+        (RATIO_SCALE, "that is one step back; the oldest input is 10 steps back"),
+    ]
+    for wrong, hint in near_misses:
+        if np.isclose(value, wrong, rtol=0.01):
+            return f"got {value:.4g}; hint: {hint}"
+    return (f"got {value:.4g}: not what 10 steps back give. Each step back multiplies the gradient's "
+            f"size by exactly 0.8 (an orthogonal matrix keeps lengths, the 0.8 shrinks them)")
 
 
 register(Exercise(
-    id="06.rnn_states",
-    task="write rnn_states(x, w_xh, w_hh, b): run a tanh RNN over x (T, C) from a zero state; "
-         "return every state, (T, H)",
-    reference=_rnn_states,
-    make_inputs=_states_inputs,
-    solution='''def rnn_states(x, w_xh, w_hh, b):
-    h = np.zeros(w_hh.shape[0])             # the state before the first word
-    states = []
-    for x_t in x:                           # T steps, each waiting for the one before
-        h = np.tanh(x_t @ w_xh + h @ w_hh + b)
-        states.append(h)
-    return np.stack(states)                 # (T, H)''',
+    id="06.predict_gradient_ratio",
+    task="predict: in an RNN without tanh whose W_hh is 0.8 x an orthogonal matrix, the gradient "
+         "reaching the input 10 steps back, as a multiple of the one reaching the newest input",
+    reference=RATIO_SCALE ** RATIO_STEPS,
+    compare=_compare_ratio,
+    solution='''prediction = 0.8 ** 10   # each step back multiplies by exactly 0.8: 10 steps, 10 factors
+print(f"{prediction:.4f}")   # 0.1074: about a tenth. With tanh the measured ratio is smaller still
+                             # here (each step also multiplies by tanh's slope, 1 - h**2 <= 1)''',
 ))
 
 
