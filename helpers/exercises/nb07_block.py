@@ -1,5 +1,9 @@
-"""Exercises of notebook 07_transformer_block."""
+"""Exercises of notebook 07_transformer_block: LayerNorm (the warm-up), GELU's backward by hand,
+the post-norm block of 2017, a whole GPT's parameter count."""
+import math
+
 import torch
+import torch.nn.functional as F
 
 from helpers.exercises import Exercise, register
 
@@ -29,25 +33,52 @@ register(Exercise(
 ))
 
 
-def _split_heads(x, n_heads):
-    B, T, C = x.shape
-    return x.view(B, T, n_heads, C // n_heads).transpose(1, 2)
+def _normal_cdf(x):
+    return 0.5 * (1 + torch.erf(x / 2 ** 0.5))                           # Phi(x)
 
 
-def _split_inputs(rng):
-    n_heads = int(rng.integers(1, 5))
-    shape = (int(rng.integers(1, 4)), int(rng.integers(2, 6)), n_heads * int(rng.integers(1, 5)))
-    return torch.from_numpy(rng.normal(size=shape)).float(), n_heads
+def _normal_density(x):
+    return torch.exp(-x ** 2 / 2) / (2 * math.pi) ** 0.5                 # phi(x), Phi's slope
+
+
+def _gelu_backward(x, grad_y):
+    """y = gelu(x) = x * Phi(x) (F.gelu's exact form): dL/dx from dL/dy."""
+    return grad_y * (_normal_cdf(x) + x * _normal_density(x))          # the product rule
+
+
+def _gelu_inputs(rng):
+    shape = (int(rng.integers(1, 4)), int(rng.integers(1, 7)))
+    x = rng.normal(size=shape) * 2
+    x.flat[0] = 0.0                                                      # at 0 the slope is exactly 1/2
+    return torch.from_numpy(x).float(), torch.from_numpy(rng.normal(size=shape)).float()
+
+
+def _gelu_backward_of_the_tanh_form(x, grad_y):
+    """The slope of the tanh approximation of GELU (F.gelu(x, approximate="tanh")): close, not equal."""
+    x = x.detach().clone().requires_grad_(True)
+    F.gelu(x, approximate="tanh").backward(grad_y)
+    return x.grad
 
 
 register(Exercise(
-    id="07.split_heads",
-    task="reshape (B, T, C) into (B, H, T, C // H), head h holding features h*C//H to (h+1)*C//H",
-    reference=_split_heads,
-    make_inputs=_split_inputs,
-    solution=("def split_heads(x, n_heads):\n"
-              "    B, T, C = x.shape\n"
-              "    return x.view(B, T, n_heads, C // n_heads).transpose(1, 2)   # (B, H, T, Dh)"),
+    id="07.gelu_backward",
+    task="write gelu_backward(x, grad_y): dL/dx for y = F.gelu(x) = x * Phi(x), given dL/dy",
+    reference=_gelu_backward,
+    make_inputs=_gelu_inputs,
+    mistakes=(
+        (lambda x, g: g * _normal_cdf(x), "only Phi(x): x * Phi(x) is a product, and Phi depends on x "
+                                         "too, so the product rule adds x * phi(x)"),
+        (lambda x, g: g * x * _normal_density(x), "only x * phi(x): the product rule also keeps Phi(x), "
+                                                  "the slope of the first factor x times the second"),
+        (lambda x, g: _normal_cdf(x) + x * _normal_density(x), "that is GELU's slope alone: the chain rule "
+                                                               "multiplies it by grad_y"),
+        (_gelu_backward_of_the_tanh_form, "this is the slope of GELU's tanh approximation; F.gelu's default "
+                                          "is the exact x * Phi(x), with Phi from erf"),
+    ),
+    solution=("def gelu_backward(x, grad_y):\n"
+              "    normal_cdf = 0.5 * (1 + torch.erf(x / 2 ** 0.5))                  # Phi(x)\n"
+              "    normal_density = torch.exp(-x ** 2 / 2) / (2 * torch.pi) ** 0.5   # phi(x), the slope of Phi\n"
+              "    return grad_y * (normal_cdf + x * normal_density)                 # product rule, then chain rule"),
 ))
 
 
