@@ -148,7 +148,7 @@ _FLOW_STAGES = [
     ("scores", "scores", "Q · Kᵀ", 3, 1.5, "data"),
     ("scale", "÷ √d_k", "scale", 4, 1.5, "step"),
     ("softmax", "softmax", "each row", 5, 1.5, "step"),
-    ("weights", "weights", "trust, sums to 1", 6, 1.5, "data"),
+    ("weights", "weights", "sum to 1", 6, 1.5, "data"),
     ("weighted", "weights · V", "weigh evidence", 7, 0, "step"),
     ("output", "output", "conclusion", 8, 0, "data"),
 ]
@@ -174,7 +174,7 @@ def attention_flow_diagram(ax=None, shapes=None):
     Notebook 03 draws it before building attention, with the shapes of its example.
     """
     if ax is None:
-        ax = plt.figure(figsize=(16, 3.8)).add_axes((0, 0, 1, 0.9))   # the boxes fill the width
+        ax = plt.figure(figsize=(13.5, 3.3)).add_axes((0, 0, 1, 0.9))   # the boxes fill the width
     step, row_gap, width, height = 2.0, 1.1, 1.6, 0.7             # box centres' spacing, box size
     centre = {key: (column * step, row * row_gap) for key, _, _, column, row, _ in _FLOW_STAGES}
     for key, label, role, _, _, kind in _FLOW_STAGES:
