@@ -5,7 +5,9 @@ import pytest
 
 from helpers import embeddings, exercises
 
-IDS = ["02.one_hot", "02.neighbour_counts", "02.ppmi", "02.positional_encoding"]
+from helpers.exercises import _get, check
+
+IDS = ["02.one_hot", "02.fix_pair_counts", "02.neighbour_counts", "02.ppmi", "02.positional_encoding"]
 
 
 def test_the_notebook_has_these_exercises():
@@ -74,3 +76,45 @@ def test_one_hot_inputs_always_hold_an_unknown_word():
     for trial in range(exercise.trials):
         ids, vocab_size = exercise.make_inputs(np.random.default_rng(1000 + trial))
         assert (ids == -1).any() and ids.max() < vocab_size
+
+
+def _buggy_count_pairs(ids, vocab_size, window):
+    # The colleague's counter of notebook 02's exercise 2, as the notebook shows it.
+    counts = np.zeros((vocab_size, vocab_size))
+    for position, word in enumerate(ids):
+        for other in range(position - window, min(len(ids), position + window)):
+            counts[word, ids[other]] += 1
+    return counts
+
+
+def test_fix_pair_counts_reference_matches_plain_loops():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        ids, vocab_size, window = _get("02.fix_pair_counts").make_inputs(rng)
+        by_loops = np.zeros((vocab_size, vocab_size))
+        for a in range(len(ids)):
+            for b in range(len(ids)):
+                if a != b and abs(a - b) <= window:
+                    by_loops[ids[a], ids[b]] += 1
+        assert np.array_equal(_get("02.fix_pair_counts").reference(ids, vocab_size, window), by_loops)
+
+
+def test_the_buggy_pair_counter_left_as_it_is_fails(capsys):
+    ok = check("02.fix_pair_counts", _buggy_count_pairs)
+    out = capsys.readouterr().out
+    assert not ok and "differ" in out
+
+
+def test_each_single_bug_gets_its_own_hint(capsys):
+    exercise = _get("02.fix_pair_counts")
+    hints = {"own neighbour": exercise.mistakes[0][0], "stops before b": exercise.mistakes[1][0],
+             "max(0, position - window)": exercise.mistakes[2][0]}
+    for hint, wrong in hints.items():
+        assert not check("02.fix_pair_counts", wrong)
+        assert hint in capsys.readouterr().out, hint
+
+
+def test_the_wrap_around_bug_alone_differs_from_the_reference():
+    exercise = _get("02.fix_pair_counts")
+    ids = np.array([0, 1, 2, 3])
+    assert not np.array_equal(exercise.mistakes[2][0](ids, 4, 1), exercise.reference(ids, 4, 1))

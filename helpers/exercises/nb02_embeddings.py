@@ -1,4 +1,5 @@
-"""Exercises of notebook 02_embeddings: one-hot vectors, co-occurrence counts, PPMI, positions."""
+"""Exercises of notebook 02_embeddings: one-hot vectors, fix a pair counter, co-occurrence counts, PPMI,
+positions."""
 import numpy as np
 
 from helpers import embeddings
@@ -33,6 +34,59 @@ register(Exercise(
     known = np.flatnonzero(ids >= 0)                # leave the rows of -1 alone: all zeros
     vectors[known, ids[known]] = 1.0                # row n gets its 1 in column ids[n]
     return vectors''',
+))
+
+
+def _pair_counts(ids, vocab_size, window):
+    return embeddings.cooccurrence_counts(np.asarray(ids), vocab_size, window=window, dtype=np.float64)
+
+
+def _count_pairs_with(ids, vocab_size, window, first, last, skip_self):
+    """A pair counter with its window from position + first to position + last (both included)."""
+    counts = np.zeros((vocab_size, vocab_size))
+    for position, word in enumerate(ids):
+        for other in range(position + first, position + last + 1):
+            if (skip_self and other == position) or not 0 <= other < len(ids):
+                continue
+            counts[word, ids[other]] += 1
+    return counts
+
+
+def _wrapping_around(ids, vocab_size, window):
+    # The notebook's first bug alone: a negative place reads the end of the list.
+    counts = _count_pairs_with(ids, vocab_size, window, -window, window, skip_self=True)
+    for position, word in enumerate(ids):
+        for other in range(position - window, 0):
+            counts[word, ids[other]] += 1
+    return counts
+
+
+def _ids_and_window(rng):
+    vocab_size = int(rng.integers(3, 7))
+    return rng.integers(0, vocab_size, size=int(rng.integers(4, 12))), vocab_size, int(rng.integers(1, 4))
+
+
+register(Exercise(
+    id="02.fix_pair_counts",
+    task=("fix count_pairs(ids, vocab_size, window): counts[i, j] = how often word j stands at most "
+          "`window` places before or after word i (a word is not its own neighbour)"),
+    reference=_pair_counts,
+    make_inputs=_ids_and_window,
+    mistakes=((lambda ids, v, w: _count_pairs_with(ids, v, w, -w, w, skip_self=False),
+               "every word is counted as its own neighbour: skip other == position"),
+              (lambda ids, v, w: _count_pairs_with(ids, v, w, -w, w - 1, skip_self=True),
+               "the last place of the window is missing: range(a, b) stops before b"),
+              (_wrapping_around,
+               "near the start, a negative place such as ids[-1] quietly reads the end of the list: "
+               "start the window at max(0, position - window)")),
+    solution='''def count_pairs(ids, vocab_size, window):
+    counts = np.zeros((vocab_size, vocab_size))
+    for position, word in enumerate(ids):
+        start, stop = max(0, position - window), min(len(ids), position + window + 1)   # bugs 1 and 2
+        for other in range(start, stop):
+            if other != position:                                                       # bug 3
+                counts[word, ids[other]] += 1
+    return counts''',
 ))
 
 
