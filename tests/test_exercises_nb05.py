@@ -64,3 +64,31 @@ def test_the_committed_message_shows_rounded_values(capsys):
     assert not exercises.check("05.two_layer_backward", nb05_backprop.buggy_two_layer_backward)
     out = capsys.readouterr().out
     assert "values differ" in out and not re.search(r"\d\.\d{6,}", out)
+
+
+def test_safe_learning_rate_reference_descends_below_it_and_diverges_above(capsys):
+    hessian, = _get("05.safe_learning_rate").make_inputs(np.random.default_rng(3))
+    bound = _get("05.safe_learning_rate").reference(hessian)
+    for factor, converges in ((0.9, True), (1.1, False)):
+        w = np.ones(len(hessian))
+        for _ in range(300):
+            w = w - factor * bound * hessian @ w          # gradient descent on 0.5 w.H.w
+        assert (np.linalg.norm(w) < 1e-3) == converges
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda h: 1 / np.linalg.eigvalsh(h).max(), "that is 1 / lambda_max"),
+    (lambda h: 2 / np.linalg.eigvalsh(h).min(), "the sharpest direction"),
+    (lambda h: 2 / np.trace(h), "the trace adds up"),
+])
+def test_safe_learning_rate_typical_mistakes_get_their_hint(capsys, wrong, hint):
+    assert not exercises.check("05.safe_learning_rate", wrong)
+    assert hint in capsys.readouterr().out
+
+
+def test_safe_learning_rate_inputs_are_symmetric_positive_definite_with_a_clear_top():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        hessian, = _get("05.safe_learning_rate").make_inputs(rng)
+        eigenvalues = np.linalg.eigvalsh(hessian)
+        assert np.allclose(hessian, hessian.T) and eigenvalues.min() > 0 and eigenvalues[-1] > 2 * eigenvalues[-2]

@@ -1,5 +1,6 @@
 """Exercises of notebook 05_backprop: a step of descent (the warm-up), a bug to find in a backward
-pass, and the backward pass of a piece the notebook did not derive (LayerNorm), checked against autograd."""
+pass, the backward pass of a piece the notebook did not derive (LayerNorm), checked against autograd,
+and (optional) the safe learning rate from a Hessian by power iteration."""
 import re
 
 import numpy as np
@@ -144,4 +145,41 @@ register(Exercise(
     through_mean = grad_y.mean(axis=-1, keepdims=True)                 # (N, 1)
     through_variance = y * (grad_y * y).mean(axis=-1, keepdims=True)   # (N, C)
     return (grad_y - through_mean - through_variance) / std''',
+))
+
+
+# ------------------------------------------------------------------ the safe learning rate, from the Hessian
+
+def _hessian_with_a_clear_top(rng):
+    """A symmetric positive-definite (n, n) matrix whose largest eigenvalue stands out (power
+    iteration then converges in a few dozen steps)."""
+    n = int(rng.integers(2, 6))
+    rotation, _ = np.linalg.qr(rng.normal(size=(n, n)))            # random orthonormal eigenvectors
+    eigenvalues = rng.uniform(0.1, 1.0, size=n)
+    eigenvalues[0] = rng.uniform(2.0, 10.0)                         # the sharpest direction
+    return (rotation * eigenvalues) @ rotation.T,
+
+
+def _safe_learning_rate(hessian):
+    return 2 / np.linalg.eigvalsh(hessian).max()                   # lr < 2 / lambda_max (section "How large a step is safe?")
+
+
+register(Exercise(
+    id="05.safe_learning_rate",
+    task=("write safe_learning_rate(hessian): 2 / lambda_max for a symmetric positive-definite matrix, "
+          "lambda_max found by power iteration (no np.linalg.eig)"),
+    reference=_safe_learning_rate,
+    make_inputs=_hessian_with_a_clear_top,
+    mistakes=((lambda h: 1 / np.linalg.eigvalsh(h).max(),
+               "that is 1 / lambda_max: the w**2 rule is lr * curvature < 2, so 2 / lambda_max"),
+              (lambda h: 2 / np.linalg.eigvalsh(h).min(),
+               "that uses the smallest eigenvalue: the sharpest direction (the largest) decides"),
+              (lambda h: 2 / np.trace(h),
+               "the trace adds up every direction's curvature: the bound needs the largest one alone")),
+    solution='''def safe_learning_rate(hessian):
+    v = np.ones(len(hessian)) / np.sqrt(len(hessian))    # any start with a part along the top direction
+    for _ in range(200):
+        hv = hessian @ v
+        v = hv / np.linalg.norm(hv)                      # the sharpest direction grows fastest
+    return 2 / (v @ hessian @ v)                         # v . H v = lambda_max when v has length 1''',
 ))
