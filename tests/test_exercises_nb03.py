@@ -3,7 +3,7 @@ import numpy as np
 
 from helpers.exercises import check
 
-IDS = ["03.scores", "03.fix_attention", "03.flip_it", "03.equal_keys", "03.merge_heads"]
+IDS = ["03.scores", "03.fix_attention", "03.flip_it", "03.equal_keys", "03.merge_heads", "03.third_sentence"]
 
 
 def _run(capsys, exercise_id, answer):
@@ -104,3 +104,23 @@ def test_merge_heads_undoes_the_split_of_multi_head_attention(capsys):
 def test_the_notebook_has_these_exercises():
     from helpers.exercises import available
     assert [i for i in available() if i.startswith("03.")] == sorted(IDS)
+
+
+def test_third_sentence_a_living_hungry_fails_with_the_hint_about_keys(capsys):
+    living = np.zeros(8)
+    living[0] = 1.0
+    assert not check("03.third_sentence", living)
+    out = capsys.readouterr().out
+    assert "looks at" in out and "W_k1" in out
+
+
+def test_third_sentence_a_hungry_like_effective_makes_it_pick_the_swap(capsys):
+    works_well = np.zeros(8)
+    works_well[5] = 1.0                                  # like "effective": the finance hint
+    assert not check("03.third_sentence", works_well)
+    assert "looks at 'swap'" in capsys.readouterr().out
+
+
+def test_third_sentence_wrong_shape_is_explained(capsys):
+    assert not check("03.third_sentence", np.zeros(4))
+    assert "(8,)" in capsys.readouterr().out

@@ -1,5 +1,5 @@
 """Exercises of notebook 03_attention: scores (warm-up), fix a buggy attention, flip what "it" picks,
-predict causal weights over equal keys, merging heads."""
+predict causal weights over equal keys, merging heads; optional: make a third sentence work."""
 import numpy as np
 
 from helpers.exercises import Exercise, register
@@ -93,6 +93,47 @@ def _compare_flip(expected, got):
     return None
 
 
+THIRD_SENTENCE = "The person executed the swap because it was hungry."
+
+
+def _where_it_looks_in(sentence, embedding):
+    """Notebook 03's two detectives on one sentence with these word vectors: (word "it" looks at, weight)."""
+    from helpers.attention import detective_example, scaled_dot_product_attention
+    from helpers.text import sentence_words
+
+    example = detective_example()
+    words = sentence_words(sentence)
+    x = np.stack([embedding[w] for w in words])                                     # (T, 8)
+    hint, _ = scaled_dot_product_attention(x @ example["W_q1"], x @ example["W_k1"], x @ example["W_v1"])
+    x = x + hint                                                                    # detective 1 adds its hint
+    _, weights = scaled_dot_product_attention(x @ example["W_q2"], x @ example["W_k2"], x @ example["W_v2"])
+    row = weights[words.index("it")]
+    return words[int(np.argmax(row))], float(row.max())
+
+
+def _hungry_like_trained():
+    vector = np.zeros(8)
+    vector[4] = 1.0                                            # "learns": what a person can be, and a swap cannot
+    return vector
+
+
+def _compare_third_sentence(expected, got):
+    from helpers.attention import detective_example
+    from helpers.exercises import describe
+
+    if not (hasattr(got, "shape") and tuple(got.shape) == (8,)):
+        return f"expected an (8,) NumPy array of features like EMBEDDING's, got {describe(got)}"
+    embedding = {**detective_example()["embedding"], "hungry": np.asarray(got, dtype=float)}
+    word, weight = _where_it_looks_in(THIRD_SENTENCE, embedding)
+    if word == "person" and weight > 0.5:
+        return None
+    message = f"with your vector for 'hungry', 'it' looks at '{word}' ({weight:.2f}); it should look at 'person' above 0.5"
+    if got[0] > 0 and got[4] <= 0:
+        message += (". Giving 'hungry' the living feature is not enough: detective 1 finds a clue word by its key, "
+                    "so look at which features W_k1 responds to, and what W_v1 hands over for them")
+    return message
+
+
 def _merge_heads(x):
     B, H, T, d = x.shape
     return x.transpose(0, 2, 1, 3).reshape(B, T, H * d)
@@ -171,4 +212,16 @@ register(Exercise(
     B, H, T, d = x.shape
     x = x.transpose(0, 2, 1, 3)        # (B, T, H, d): words first, then their heads
     return x.reshape(B, T, H * d)      # head h fills features h*d : (h+1)*d''',
+))
+
+register(Exercise(
+    id="03.third_sentence",
+    task=("give an (8,) feature vector for 'hungry' with which 'it' looks at 'person' in "
+          "'The person executed the swap because it was hungry.'"),
+    reference=_hungry_like_trained(),
+    compare=_compare_third_sentence,
+    solution='''hungry = np.array([0, 0, 0, 0, 1, 0, 0, 0.])   # learns = 1, as for "trained" (FEATURES' order)
+# Detective 1's key responds to "learns" (and "works well"), and its value turns "learns" into the
+# hint "living", which detective 2 matches with "person". A vector with living = 1 would not do:
+# detective 1 never looks at a clue word's living feature.''',
 ))
