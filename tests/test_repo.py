@@ -6,6 +6,7 @@ import tomllib
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -122,7 +123,6 @@ def _minimum_pins():
 
 
 def test_constraints_min_pins_exactly_the_floors_of_pyproject():
-    from packaging.version import Version
     floors, pins = _floors(), _minimum_pins()
     assert set(pins) == set(floors), (
         f"constraints-min.txt and pyproject.toml name different packages: only in constraints-min.txt "
@@ -143,3 +143,14 @@ def test_make_test_min_installs_the_minimum_versions_fresh():
     assert re.search(r"pip install .*-c constraints-min\.txt", recipe)
     assert "pytest" in recipe and "nbconvert --to notebook --execute --output-dir" in recipe
     assert ".venv-min/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_welcome_notebook_checks_the_floors_of_pyproject():
+    """00_welcome asserts `Version(info["torch"]) >= Version("2.4")`: the same floor as pyproject.toml."""
+    nb = json.loads((ROOT / "notebooks" / "00_welcome.ipynb").read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    checked = re.findall(r'Version\(info\["([\w-]+)"\]\)\s*>=\s*Version\("([\d.]+)"\)', code)
+    floors = _floors()
+    for name, version in checked:
+        assert Version(version) == Version(floors[_requirement_name(name)]), (
+            f"00_welcome checks {name} >= {version}; pyproject.toml says >={floors[_requirement_name(name)]}")
