@@ -48,9 +48,9 @@ test-notebooks: install
 # (each dependency at the floor of its range), every unit test, nbval on the welcome notebook (lax:
 # errors only), the JupyterLab browser test (a widget of notebook 03 in headless Chromium; it skips
 # without /usr/bin/chromium), then every notebook executed by nbconvert into build/test-min/
-# (errors only too: outputs may differ in format between versions, so none are compared). 7 to 12
-# minutes on 2 cores (more when they are busy), too long for CI: run it before changing a floor,
-# when bumping constraints.txt and before a release (CONTRIBUTING.md, "The lowest versions").
+# (errors only too: outputs may differ in format between versions, so none are compared). 6 to 12
+# minutes on 2 cores; CI runs it after `make test` (.ci/run). Run it yourself before changing a
+# floor and when bumping constraints.txt (CONTRIBUTING.md, "The lowest versions").
 VENV_MIN := .venv-min
 MIN_PATH := PATH="$(abspath $(VENV_MIN))/bin:$$PATH"
 test-min:

@@ -143,6 +143,8 @@ def test_make_test_min_installs_the_minimum_versions_fresh():
     assert re.search(r"pip install .*-c constraints-min\.txt", recipe)
     assert "pytest" in recipe and "nbconvert --to notebook --execute --output-dir" in recipe
     assert ".venv-min/" in (ROOT / ".gitignore").read_text().splitlines()
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert "make test-min" in ci, "CI (.ci/run) should run make test-min after make test"
 
 
 def test_welcome_notebook_checks_the_floors_of_pyproject():
