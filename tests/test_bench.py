@@ -92,9 +92,11 @@ def test_a_bad_setting_is_a_message_not_a_traceback(capsys):
 def test_runs_leave_no_folder_behind(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(bench.tempfile, "tempdir", str(tmp_path))      # where TemporaryDirectory goes
     assert bench.main(["--preset", "smoke", "--device", "cpu", "--steps", "2", "--warmup", "1",
-                       "--target-loss", "9", "--max-seconds", "5"]) == 0
+                       "--target-loss", "9", "--max-seconds", "120"]) == 0   # loss 9 comes at once; 120 s for a busy machine
     assert json.loads(capsys.readouterr().out)["time_to_target_s"] is not None   # a run was made...
-    assert list(tmp_path.iterdir()) == []                                         # ...and removed
+    # ...and removed. torch.compile's own cache (torchinductor_<user>) also lives in the temporary
+    # folder when it is first made in this process: it is torch's, not a run's, so it does not count.
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("torchinductor_")] == []
 
 
 def test_help_says_what_each_setting_is_and_what_the_presets_use():
