@@ -149,7 +149,7 @@ _FLOW_STAGES = [
     ("scale", "÷ √d_k", "scale", 4, 1.5, "step"),
     ("softmax", "softmax", "each row", 5, 1.5, "step"),
     ("weights", "weights", "sum to 1", 6, 1.5, "data"),
-    ("weighted", "weights · V", "weigh evidence", 7, 0, "step"),
+    ("weighted", "weights · V", "weighted sum", 7, 0, "step"),
     ("output", "output", "conclusion", 8, 0, "data"),
 ]
 _FLOW_ARROWS = [                    # (from, to) ends on the left side of "to"; (from, to, "top") on its top
