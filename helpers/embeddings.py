@@ -6,7 +6,7 @@ each other. This module makes that concrete, in four vectorised steps over the p
 1. `cooccurrence_counts`: how often word j appears within `window` words of word i (V, V);
 2. `ppmi`: positive pointwise mutual information, "more often together than chance would say";
 3. `truncated_svd`: a randomized SVD in NumPy (seeded) that squeezes each row to `dim` numbers;
-4. `cosine_similarity` / `nearest_neighbours` on the resulting word vectors.
+4. `cosine_similarity` / `nearest_neighbours` (one word) / `nearest_ids` (all words) on the resulting word vectors.
 
 Only the `DEFAULT_VOCAB_SIZE` most frequent words get a row and a column: 5,000 words cover about
 95% of the spoken words of the training plays (notebook 02 prints the share), and a dense
@@ -245,6 +245,22 @@ def nearest_neighbours(vectors, vocab, word, k=8):
     similarity[index[word]] = -np.inf
     best = np.argsort(-similarity, kind="stable")[:k]
     return [(vocab[i], float(similarity[i])) for i in best]
+
+
+def nearest_ids(vectors, k=1, block=500):
+    """Every word's k nearest words by cosine, as sorted ids: (V, k). The word itself is left out.
+
+    Computed `block` rows at a time, so the (V, V) table of cosines is never built whole. Notebook 02
+    uses it to ask whether float32, or another SVD seed, changes the words' nearest neighbours.
+    """
+    vectors = np.asarray(vectors, dtype=np.float64)
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)   # (V, d)
+    found = []
+    for rows in np.array_split(np.arange(len(unit)), max(1, -(-len(unit) // block))):
+        similarity = unit[rows] @ unit.T                                  # (block, V)
+        similarity[np.arange(len(rows)), rows] = -np.inf                  # not the word itself
+        found.append(np.sort(np.argpartition(-similarity, k - 1, axis=1)[:, :k], axis=1))
+    return np.concatenate(found)                                          # (V, k)
 
 
 # ====================================================================== the whole pipeline

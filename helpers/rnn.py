@@ -175,14 +175,11 @@ def gradient_by_distance(input_scale, sequences=20, length=40, features=8, hidde
         logs["rnn"].append(state_gradient_norms(rnn, x))
         _, weights = scaled_dot_product_attention(x @ w_q, x @ w_k, x @ w_v, causal_mask(length, like=x))
         top_weights.append(weights[0, -1].max().item())
-    result = {}
-    for kind, norms in logs.items():
-        log_norms = torch.stack(norms).clamp_min(1e-30).log10()                            # (S, T)
-        far, near = log_norms[:, :10], log_norms[:, -11:-1]
-        result[kind] = (far.median() - near.median()).item()
+    log_norms = {kind: torch.stack(norms).clamp_min(1e-30).log10() for kind, norms in logs.items()}   # (S, T)
+    result = {kind: (per_input[:, :10].median() - per_input[:, -11:-1].median()).item()   # oldest 10 vs newest 10
+              for kind, per_input in log_norms.items()}
     result["top_weight"] = sum(top_weights) / len(top_weights)
-    attention_logs = torch.stack(logs["attention"]).clamp_min(1e-30).log10()[:, :-1]
-    result["attention_spread"] = attention_logs.std().item()
+    result["attention_spread"] = log_norms["attention"][:, :-1].std().item()
     return result
 
 

@@ -252,3 +252,21 @@ def test_word_map_points_keeps_distances_of_the_chosen_words(toy_word_vectors):
     two, kept_two, _ = embeddings.word_map_points(toy, ["king", "pear"])
     assert two.shape == (2, 2) and kept_two == ["king", "pear"]
     assert embeddings.word_map_points(toy, ["swap"])[0].shape == (0, 2)
+
+
+def test_nearest_ids_agrees_with_nearest_neighbours_for_every_word_and_block_size():
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(23, 5))
+    vocab = [f"w{i}" for i in range(23)]
+    for block in (1, 4, 500):
+        found = embeddings.nearest_ids(vectors, k=3, block=block)
+        assert found.shape == (23, 3)
+        for i, word in enumerate(vocab):
+            expected = sorted(vocab.index(w) for w, _ in embeddings.nearest_neighbours(vectors, vocab, word, 3))
+            assert found[i].tolist() == expected and i not in found[i]
+
+
+def test_nearest_ids_k1_is_the_single_nearest_word_and_ignores_length():
+    vectors = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [-5.0, 0.1]])
+    assert embeddings.nearest_ids(vectors).ravel().tolist() == [1, 0, 1, 2]
+    assert np.array_equal(embeddings.nearest_ids(vectors * 7.0), embeddings.nearest_ids(vectors))

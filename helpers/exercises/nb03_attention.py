@@ -52,22 +52,30 @@ def _equal_keys_causal_weights(T):
     return np.tril(np.ones((T, T))) / np.arange(1, T + 1)[:, None]   # row i: 1 / (i + 1) on keys 0..i
 
 
-def _where_it_looks(W_k2):
-    """Run notebook 03's two detectives with W_k2 replaced: per sentence, (word "it" looks at, weight)."""
+def _where_it_looks_in(sentence, embedding=None, W_k2=None):
+    """Notebook 03's two detectives on one sentence: (word "it" looks at most, its weight).
+
+    embedding and W_k2 replace the notebook's word vectors and detective 2's keys when given."""
     from helpers.attention import detective_example, scaled_dot_product_attention
-    from helpers.text import SENTENCES, sentence_words
+    from helpers.text import sentence_words
 
     example = detective_example()
-    found = []
-    for sentence in SENTENCES:
-        words = sentence_words(sentence)
-        x = np.stack([example["embedding"][w] for w in words])                     # (T, 8)
-        hint, _ = scaled_dot_product_attention(x @ example["W_q1"], x @ example["W_k1"], x @ example["W_v1"])
-        x = x + hint                                                                # detective 1 adds its hint
-        _, weights = scaled_dot_product_attention(x @ example["W_q2"], x @ W_k2, x @ example["W_v2"])
-        row = weights[words.index("it")]
-        found.append((words[int(np.argmax(row))], float(row.max())))
-    return found
+    embedding = example["embedding"] if embedding is None else embedding
+    W_k2 = example["W_k2"] if W_k2 is None else W_k2
+    words = sentence_words(sentence)
+    x = np.stack([embedding[w] for w in words])                                     # (T, 8)
+    hint, _ = scaled_dot_product_attention(x @ example["W_q1"], x @ example["W_k1"], x @ example["W_v1"])
+    x = x + hint                                                                    # detective 1 adds its hint
+    _, weights = scaled_dot_product_attention(x @ example["W_q2"], x @ W_k2, x @ example["W_v2"])
+    row = weights[words.index("it")]
+    return words[int(np.argmax(row))], float(row.max())
+
+
+def _where_it_looks(W_k2):
+    """Per course sentence, with detective 2's keys replaced: (word "it" looks at, weight)."""
+    from helpers.text import SENTENCES
+
+    return [_where_it_looks_in(sentence, W_k2=W_k2) for sentence in SENTENCES]
 
 
 def _flipped_W_k2():
@@ -96,21 +104,6 @@ def _compare_flip(expected, got):
 THIRD_SENTENCE = "The person executed the swap because it was hungry."
 
 
-def _where_it_looks_in(sentence, embedding):
-    """Notebook 03's two detectives on one sentence with these word vectors: (word "it" looks at, weight)."""
-    from helpers.attention import detective_example, scaled_dot_product_attention
-    from helpers.text import sentence_words
-
-    example = detective_example()
-    words = sentence_words(sentence)
-    x = np.stack([embedding[w] for w in words])                                     # (T, 8)
-    hint, _ = scaled_dot_product_attention(x @ example["W_q1"], x @ example["W_k1"], x @ example["W_v1"])
-    x = x + hint                                                                    # detective 1 adds its hint
-    _, weights = scaled_dot_product_attention(x @ example["W_q2"], x @ example["W_k2"], x @ example["W_v2"])
-    row = weights[words.index("it")]
-    return words[int(np.argmax(row))], float(row.max())
-
-
 def _hungry_like_trained():
     vector = np.zeros(8)
     vector[4] = 1.0                                            # "learns": what a person can be, and a swap cannot
@@ -124,7 +117,7 @@ def _compare_third_sentence(expected, got):
     if not (hasattr(got, "shape") and tuple(got.shape) == (8,)):
         return f"expected an (8,) NumPy array of features like EMBEDDING's, got {describe(got)}"
     embedding = {**detective_example()["embedding"], "hungry": np.asarray(got, dtype=float)}
-    word, weight = _where_it_looks_in(THIRD_SENTENCE, embedding)
+    word, weight = _where_it_looks_in(THIRD_SENTENCE, embedding=embedding)
     if word == "person" and weight > 0.5:
         return None
     message = f"with your vector for 'hungry', 'it' looks at '{word}' ({weight:.2f}); it should look at 'person' above 0.5"
